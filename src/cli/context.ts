@@ -1,0 +1,13 @@
+import { Grove } from "../client/local.js";
+import { loadExecutors } from "./load-executors.js";
+import type { GlobalOptions } from "./main.js";
+
+/** The Grove instance a command works with, from the global flags. */
+export async function openGrove(opts: GlobalOptions & { leaseMs?: number }): Promise<Grove> {
+  const executors = await loadExecutors(opts.executors);
+  return Grove.local({ db: opts.db, scope: opts.as, executors, leaseMs: opts.leaseMs });
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

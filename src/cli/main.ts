@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// The `grove` command. Only commander is imported up front: each action imports its module when
+// it runs, so `grove --version` and `grove --help` stay fast (DESIGN §1).
+import { Command, CommanderError, Option } from "commander";
+import { readFileSync } from "node:fs";
+import { handleError } from "./errors.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const positiveInt = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CommanderError(2, "grove.invalidArgument", `${flag} must be a positive integer, got "${value}"`);
+  return n;
+};
+
+export interface GlobalOptions {
+  db?: string;
+  as?: string;
+  json?: boolean;
+  executors?: string[];
+}
+
+function withGlobals(cmd: Command): Command {
+  return cmd
+    .option("--db <path>", "database: SQLite file (default .grove/grove.db) or GROVE_DATABASE_URL")
+    .option("--as <scope>", "act as this owner scope (default GROVE_SCOPE, or everything)")
+    .option("--json", "print JSON for scripts")
+    .option("--executors <module>", "load executors from a JS module (repeatable)", collect);
+}
+
+const program = new Command("grove")
+  .description("Run task trees on your machines.")
+  .version(pkg.version, "-v, --version")
+  .showHelpAfterError()
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+withGlobals(
+  program
+    .command("run")
+    .description("validate a tree file, store it and run it to the end (exit 0 completed, 1 failed/cancelled, 2 invalid input)")
+    .argument("[file]", "tree file (.json, .yaml) in grove or apflow format")
+    .option("--resume <tree_id>", "continue a stored tree: completed tasks are not run again")
+    .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
+    .addOption(new Option("--lease-ms <ms>", "lease length; a crashed run's tasks are retried after it").argParser(positiveInt("--lease-ms")))
+    .option("--no-progress", "plain lines even on a terminal"),
+).action(async (file: string | undefined, opts) => (await import("./run.js")).runCommand(file, opts));
+
+const tasks = program.command("tasks").description("inspect and control tasks");
+withGlobals(tasks.command("list").description("list tasks, newest first"))
+  .option("--tree <id>", "only this tree")
+  .option("--status <status>", "only this status")
+  .option("--executor <id>", "only this executor")
+  .option("--limit <n>", "at most n", positiveInt("--limit"), 50)
+  .action(async (opts) => (await import("./tasks.js")).listCommand(opts));
+withGlobals(tasks.command("get").description("one task with its attempts").argument("<id>"))
+  .action(async (id: string, opts) => (await import("./tasks.js")).getCommand(id, opts));
+withGlobals(tasks.command("tree").description("a tree and the state of each task").argument("<id>", "tree id or task id"))
+  .action(async (id: string, opts) => (await import("./tasks.js")).treeCommand(id, opts));
+withGlobals(tasks.command("logs").description("the stored events of a task or tree").argument("<id>", "task id or tree id"))
+  .option("--after <seq>", "only events after this seq", "0")
+  .action(async (id: string, opts) => (await import("./tasks.js")).logsCommand(id, opts));
+withGlobals(tasks.command("cancel").description("cancel a task, or every unfinished task of a tree").argument("<id>", "task id or tree id"))
+  .option("--reason <text>", "stored as the cancellation message")
+  .action(async (id: string, opts) => (await import("./tasks.js")).cancelCommand(id, opts));
+withGlobals(tasks.command("retry").description("start a failed, cancelled or skipped task over, then run its tree").argument("<id>", "task id"))
+  .option("--no-run", "only reset the task; run it later with grove run --resume")
+  .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
+  .action(async (id: string, opts) => (await import("./tasks.js")).retryCommand(id, opts));
+
+const executors = program.command("executors").description("the executors this process knows");
+withGlobals(executors.command("list").description("every registered executor"))
+  .action(async (opts) => (await import("./executors.js")).listExecutorsCommand(opts));
+withGlobals(executors.command("schema").description("the input and output JSON Schema of an executor").argument("<id>"))
+  .action(async (id: string, opts) => (await import("./executors.js")).schemaCommand(id, opts));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = handleError(err);
+}

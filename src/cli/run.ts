@@ -1,0 +1,52 @@
+import { InputError, NotFoundError } from "../core/errors.js";
+import { LiveView } from "./live-view.js";
+import { openGrove, printJson } from "./context.js";
+import type { GlobalOptions } from "./main.js";
+
+interface RunOpts extends GlobalOptions {
+  resume?: string;
+  concurrency: number;
+  leaseMs?: number;
+  progress: boolean;
+}
+
+export async function runCommand(file: string | undefined, opts: RunOpts): Promise<void> {
+  if (!file && !opts.resume) throw new InputError("grove run: give a tree FILE, or --resume TREE_ID", "file");
+  if (file && opts.resume) throw new InputError("grove run: give either a FILE or --resume TREE_ID, not both", "file");
+  const grove = await openGrove(opts);
+  try {
+    let treeId: string;
+    if (opts.resume) {
+      const tree = await grove.store.getTree(opts.resume, grove.scope);
+      if (!tree) throw new NotFoundError(`no tree ${opts.resume}`);
+      treeId = tree.id;
+    } else {
+      treeId = (await grove.createTreeFromFile(file!)).id;
+    }
+    const mode = opts.json ? "quiet" : process.stdout.isTTY && opts.progress ? "tty" : "plain";
+    const view = new LiveView({ mode });
+    view.start(await grove.listTasks({ treeId, limit: 1_000_000 }));
+    const interrupt = new AbortController();
+    let interrupted = false;
+    const onSignal = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      process.stderr.write(`\ngrove: interrupted; running tasks were handed back. Resume with: grove run --resume ${treeId}\n`);
+      interrupt.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    let result;
+    try {
+      result = await grove.runTree(treeId, { concurrency: opts.concurrency, onEvent: view.onEvent, signal: interrupt.signal });
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+    view.finish(interrupted ? null : result);
+    if (opts.json) printJson(result);
+    process.exitCode = interrupted ? 130 : result.status === "completed" ? 0 : 1;
+  } finally {
+    await grove.close();
+  }
+}

@@ -1,0 +1,159 @@
+import { TaskFailure, toTaskError } from "../core/errors.js";
+import { DEFAULT_SETTINGS, type DependencyOutcome, type Executor, type ExecutorContext, type RuntimeSettings } from "../core/executor.js";
+import type { ExecutorRegistry } from "../core/registry.js";
+import { envSecret, redact, resolveTemplates } from "../core/templates.js";
+import { ERROR_TYPES, type ErrorType, type NewEvent, type Task, type TaskError, type Tree } from "../core/types.js";
+import { describeIssues, validate } from "../core/validation.js";
+import type { Outcome } from "../store/store.js";
+import { backoffDelay } from "./backoff.js";
+
+/** After an abort, how long an executor may take to wind down before the attempt is abandoned. */
+export const ABORT_GRACE_MS = 2_500;
+
+/** Errors worth another attempt; a bad input stays bad however often it is retried. */
+const RETRYABLE_ERRORS: readonly ErrorType[] = ["executor_error", "exit_code", "timeout"];
+
+export interface AttemptInput {
+  task: Task;
+  tree: Pick<Tree, "id" | "name" | "inputs">;
+  dependencies: Record<string, DependencyOutcome>;
+  registry: ExecutorRegistry;
+  workerId: string;
+  settings?: RuntimeSettings;
+  signal: AbortSignal;
+  emit: (e: NewEvent) => void;
+  now?: () => number;
+}
+
+/** Runs one attempt of a task and turns whatever happens into an Outcome for the store. */
+export async function runAttempt(a: AttemptInput): Promise<Outcome> {
+  const { task } = a;
+  const now = a.now ?? Date.now;
+  const base = { taskId: task.id, workerId: a.workerId };
+  let secrets = new Set<string>();
+  let resolvedInputs: Record<string, unknown> | undefined;
+  const fail = (err: unknown): Outcome => {
+    const error = redact(toTaskError(err), secrets);
+    if (error.type === "cancelled") return { ...base, kind: "cancelled", error, resolvedInputs };
+    const retryable = RETRYABLE_ERRORS.includes(error.type) && task.attempts < task.retry.max_attempts;
+    const retryAt = retryable ? now() + backoffDelay(task.retry, task.attempts) : undefined;
+    return { ...base, kind: "failed", error, retryAt, resolvedInputs };
+  };
+
+  const executor = a.registry.get(task.executor);
+  if (!executor) return fail(new TaskFailure("executor_not_found", `executor "${task.executor}" is not registered in this process`));
+
+  let inputs: Record<string, unknown>;
+  try {
+    const resolved = resolveTemplates(task.inputs, { tasks: a.dependencies, tree: { inputs: a.tree.inputs }, secret: envSecret });
+    secrets = resolved.secrets;
+    const checked = validate(executor.inputSchema, resolved.value);
+    if (!checked.ok) throw new TaskFailure("validation_error", `inputs: ${describeIssues(checked.issues)}`, { issues: checked.issues });
+    inputs = checked.value;
+    resolvedInputs = redact(inputs, secrets);
+  } catch (err) {
+    return fail(err);
+  }
+
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(a.signal.reason);
+  if (a.signal.aborted) onOuterAbort();
+  else a.signal.addEventListener("abort", onOuterAbort, { once: true });
+  const timer =
+    task.timeout_ms !== null
+      ? setTimeout(() => controller.abort(new TaskFailure("timeout", `timed out after ${task.timeout_ms} ms`)), task.timeout_ms)
+      : undefined;
+
+  let lastProgress = 0;
+  const ctx: ExecutorContext = {
+    signal: controller.signal,
+    log: (message, data) => a.emit({ tree_id: task.tree_id, task_id: task.id, type: "task.log", data: redact({ message, ...data }, secrets) }),
+    progress: (fraction, message) => {
+      const t = now();
+      if (t - lastProgress < 100 && fraction < 1) return; // throttled: progress is for humans
+      lastProgress = t;
+      a.emit({ tree_id: task.tree_id, task_id: task.id, type: "task.progress", data: redact({ progress: Math.max(0, Math.min(1, fraction)), message }, secrets) });
+    },
+    dependencies: a.dependencies,
+    attempt: task.attempts,
+    idempotencyKey: task.id,
+    task: { id: task.id, name: task.name, tree_id: task.tree_id, owner: task.owner, executor: task.executor },
+    tree: { id: a.tree.id, name: a.tree.name, inputs: a.tree.inputs },
+    machine: "local",
+    settings: a.settings ?? DEFAULT_SETTINGS,
+  };
+
+  try {
+    const value = await raceAbort(executor.run(inputs, ctx), controller.signal);
+    return interpret(value, executor, base, resolvedInputs, secrets, fail);
+  } catch (err) {
+    return fail(controller.signal.aborted ? abortReason(controller.signal) : err);
+  } finally {
+    if (timer) clearTimeout(timer);
+    a.signal.removeEventListener("abort", onOuterAbort);
+  }
+}
+
+function abortReason(signal: AbortSignal): TaskFailure {
+  const r: unknown = signal.reason;
+  return r instanceof TaskFailure ? r : new TaskFailure("cancelled", "cancelled");
+}
+
+/**
+ * Resolves with the executor's result, or rejects with the abort reason once the executor had
+ * ABORT_GRACE_MS to stop after an abort — an executor that ignores its signal cannot hold a
+ * worker slot forever.
+ */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let grace: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      grace = setTimeout(() => reject(abortReason(signal)), ABORT_GRACE_MS);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (v) => {
+        if (grace) clearTimeout(grace);
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) reject(abortReason(signal));
+        else resolve(v);
+      },
+      (e) => {
+        if (grace) clearTimeout(grace);
+        signal.removeEventListener("abort", onAbort);
+        reject(signal.aborted ? abortReason(signal) : e);
+      },
+    );
+  });
+}
+
+/** Applies the seed's result convention and the output schema. */
+function interpret(
+  value: unknown,
+  executor: Executor,
+  base: { taskId: string; workerId: string },
+  resolvedInputs: Record<string, unknown> | undefined,
+  secrets: Set<string>,
+  fail: (err: unknown) => Outcome,
+): Outcome {
+  if (value && typeof value === "object" && !Array.isArray(value)) {
+    const v = value as Record<string, unknown>;
+    if (v.status === "failed") {
+      const declared = String(v.error_type ?? "");
+      const type: ErrorType = (ERROR_TYPES as readonly string[]).includes(declared) ? (declared as ErrorType) : "executor_error";
+      const message = typeof v.error === "string" ? v.error : JSON.stringify(v.error ?? "executor reported failure");
+      const details: Record<string, unknown> = { ...v };
+      delete details.status;
+      delete details.error;
+      const err: TaskError = { type, message, details };
+      return fail(new TaskFailure(err.type, err.message, err.details));
+    }
+    if (v.status === "cancelled") return fail(new TaskFailure("cancelled", String(v.message ?? "the executor cancelled the task")));
+  }
+  if (executor.outputSchema) {
+    const checked = validate(executor.outputSchema, value ?? {});
+    if (!checked.ok) return fail(new TaskFailure("validation_error", `output: ${describeIssues(checked.issues)}`, { issues: checked.issues }));
+  }
+  return { ...base, kind: "completed", result: redact(value ?? null, secrets), resolvedInputs };
+}

@@ -1,0 +1,230 @@
+import { hostname } from "node:os";
+import { TaskFailure } from "../core/errors.js";
+import type { DependencyOutcome, RuntimeSettings } from "../core/executor.js";
+import { uuidv7 } from "../core/ids.js";
+import type { ExecutorRegistry } from "../core/registry.js";
+import { DEFAULT_LEASE_MS, type NewEvent, type Task, type Tree } from "../core/types.js";
+import type { Outcome, Store } from "../store/store.js";
+import { runAttempt } from "./attempt.js";
+
+export interface RunnerOptions {
+  store: Store;
+  registry: ExecutorRegistry;
+  /** Tasks running at once in this process (DESIGN §4: default 8). */
+  concurrency?: number;
+  workerId?: string;
+  leaseMs?: number;
+  /** Restrict to one tree (`grove run`); absent = any tree (`grove worker`). */
+  treeId?: string;
+  labels?: Record<string, string>;
+  settings?: RuntimeSettings;
+  /** Idle polling interval: picks up work made ready by other processes and expired leases. */
+  pollMs?: number;
+  /** How often running tasks are checked for cancellation by another process. */
+  cancelPollMs?: number;
+}
+
+interface InFlight {
+  task: Task;
+  controller: AbortController;
+}
+
+export function newWorkerId(): string {
+  return `${hostname()}:${process.pid}:${uuidv7().slice(-12)}`;
+}
+
+/**
+ * The ready-queue runner (DESIGN §4): claims ready tasks in priority order up to `concurrency`,
+ * runs them, and completes them in batches; the store releases dependents in the same
+ * transaction. Leases are heartbeated; tasks cancelled elsewhere are aborted within
+ * `cancelPollMs`.
+ */
+export class Runner {
+  readonly workerId: string;
+  private readonly store: Store;
+  private readonly registry: ExecutorRegistry;
+  private readonly concurrency: number;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private readonly cancelPollMs: number;
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly trees = new Map<string, Pick<Tree, "id" | "name" | "inputs">>();
+  private outcomes: Outcome[] = [];
+  private events: NewEvent[] = [];
+  private flushing: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private stopping = false;
+  private failure: unknown = null;
+
+  constructor(private readonly opts: RunnerOptions) {
+    this.store = opts.store;
+    this.registry = opts.registry;
+    this.workerId = opts.workerId ?? newWorkerId();
+    this.concurrency = Math.max(1, opts.concurrency ?? 8);
+    this.leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
+    this.pollMs = opts.pollMs ?? 200;
+    this.cancelPollMs = opts.cancelPollMs ?? 300;
+  }
+
+  /** Asks the loop to stop claiming; in-flight tasks are aborted and handed back. */
+  stop(): void {
+    this.stopping = true;
+    this.wake();
+  }
+
+  /** Runs until the tree (if any) is terminal, or until stop(). Returns the tree when given. */
+  async run(): Promise<Tree | undefined> {
+    const heartbeat = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.leaseMs / 3)));
+    const cancelPoll = setInterval(() => void this.pollCancelled(), this.cancelPollMs);
+    try {
+      await this.store.recoverExpired();
+      for (;;) {
+        if (this.failure) throw this.failure;
+        if (this.stopping) break;
+        const free = this.concurrency - this.inflight.size;
+        const claimed = free > 0 ? await this.store.claim({ workerId: this.workerId, limit: free, leaseMs: this.leaseMs, treeId: this.opts.treeId, labels: this.opts.labels }) : [];
+        if (claimed.length > 0) await this.start(claimed);
+        if (claimed.length > 0 && this.inflight.size < this.concurrency) continue;
+        if (this.inflight.size > 0 || this.outcomes.length > 0 || this.flushing) {
+          await this.sleep(this.pollMs);
+          continue;
+        }
+        // Idle: nothing claimable and nothing in flight.
+        if (this.opts.treeId) {
+          const tree = await this.store.getTree(this.opts.treeId);
+          if (!tree || tree.status !== "running") return tree;
+        }
+        await this.store.recoverExpired();
+        const next = await this.store.nextRunAfter(this.opts.treeId);
+        const delay = next === null ? this.pollMs : Math.max(0, Math.min(this.pollMs, next - Date.now()));
+        await this.sleep(delay);
+      }
+    } finally {
+      clearInterval(heartbeat);
+      clearInterval(cancelPoll);
+      await this.shutdown();
+    }
+    return this.opts.treeId ? this.store.getTree(this.opts.treeId) : undefined;
+  }
+
+  private async shutdown(): Promise<void> {
+    if (this.inflight.size > 0) {
+      const ids = [...this.inflight.keys()];
+      for (const f of this.inflight.values()) f.controller.abort(new TaskFailure("cancelled", "worker shutting down"));
+      await this.store.release(this.workerId, ids).catch(() => 0);
+    }
+    await this.flush().catch(() => undefined);
+  }
+
+  private async start(tasks: Task[]): Promise<void> {
+    const depIds = new Set<string>();
+    for (const t of tasks) for (const d of t.dependencies) depIds.add(d.task);
+    const deps = depIds.size > 0 ? new Map((await this.store.getTasks([...depIds])).map((t) => [t.id, t])) : new Map<string, Task>();
+    for (const task of tasks) {
+      const tree = await this.tree(task.tree_id);
+      const dependencies: Record<string, DependencyOutcome> = {};
+      for (const d of task.dependencies) {
+        const dep = deps.get(d.task);
+        if (dep) dependencies[dep.name] = { status: dep.status, result: dep.status === "completed" ? dep.result : null, error: dep.error };
+      }
+      const controller = new AbortController();
+      this.inflight.set(task.id, { task, controller });
+      void runAttempt({
+        task,
+        tree,
+        dependencies,
+        registry: this.registry,
+        workerId: this.workerId,
+        settings: this.opts.settings,
+        signal: controller.signal,
+        emit: (e) => this.events.push(e),
+      }).then((outcome) => this.done(task.id, outcome), (err) => this.done(task.id, { taskId: task.id, workerId: this.workerId, kind: "failed", error: { type: "executor_error", message: String(err) } }));
+    }
+  }
+
+  private async tree(id: string): Promise<Pick<Tree, "id" | "name" | "inputs">> {
+    let t = this.trees.get(id);
+    if (!t) {
+      const full = await this.store.getTree(id);
+      t = full ? { id: full.id, name: full.name, inputs: full.inputs } : { id, name: "", inputs: {} };
+      this.trees.set(id, t);
+    }
+    return t;
+  }
+
+  private done(taskId: string, outcome: Outcome): void {
+    this.outcomes.push(outcome);
+    if (!this.flushing) {
+      this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
+    }
+    // The slot stays taken until the outcome is stored, so concurrency is never exceeded.
+    void taskId;
+  }
+
+  /** Stores buffered log events and outcomes in order, then frees the slots and wakes the loop. */
+  private async flush(): Promise<void> {
+    try {
+      while (this.outcomes.length > 0 || this.events.length > 0) {
+        const events = this.events;
+        const outcomes = this.outcomes;
+        this.events = [];
+        this.outcomes = [];
+        if (events.length > 0) await this.store.appendEvents(events);
+        if (outcomes.length > 0) await this.store.finish(outcomes);
+        for (const o of outcomes) this.inflight.delete(o.taskId);
+      }
+    } catch (err) {
+      this.failure = err;
+    } finally {
+      this.flushing = null;
+      this.wake();
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const ids = [...this.inflight.keys()];
+    if (ids.length === 0) return;
+    try {
+      const held = new Set(await this.store.heartbeat(this.workerId, ids, this.leaseMs));
+      this.abortMissing(ids, held, "lease lost");
+    } catch {
+      // a transient store error: the next beat retries before the lease can expire
+    }
+  }
+
+  private async pollCancelled(): Promise<void> {
+    const ids = [...this.inflight.keys()];
+    if (ids.length === 0) return;
+    try {
+      const held = new Set(await this.store.stillHeld(this.workerId, ids));
+      this.abortMissing(ids, held, "cancelled");
+    } catch {
+      // retried at the next poll
+    }
+  }
+
+  private abortMissing(ids: string[], held: Set<string>, why: string): void {
+    for (const id of ids) {
+      const f = this.inflight.get(id);
+      if (f && !held.has(id) && !f.controller.signal.aborted) f.controller.abort(new TaskFailure("cancelled", why));
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      this.wakeUp = () => {
+        clearTimeout(t);
+        this.wakeUp = null;
+        resolve();
+      };
+    });
+  }
+
+  private wake(): void {
+    this.wakeUp?.();
+  }
+}

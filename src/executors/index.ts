@@ -1,0 +1,18 @@
+import type { Executor } from "../core/executor.js";
+import type { ExecutorRegistry } from "../core/registry.js";
+import { aggregate } from "./aggregate.js";
+import { command } from "./command.js";
+import { http } from "./http.js";
+
+export { aggregate } from "./aggregate.js";
+export { command } from "./command.js";
+export { http, makeHttpExecutor } from "./http.js";
+export { assertPublicUrl, isPublicAddress } from "./net-guard.js";
+
+/** The executors every grove process knows. */
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate];
+
+/** Registers the built-ins, replacing any executor already registered under the same id. */
+export function registerBuiltins(registry: ExecutorRegistry): void {
+  for (const ex of builtinExecutors) registry.register(ex, { override: true });
+}

@@ -1,0 +1,20 @@
+import { InputError } from "../core/errors.js";
+import type { Store } from "./store.js";
+
+export type { Store, Outcome, ClaimOptions, TaskFilter, TreeFilter, EventFilter, Attempt } from "./store.js";
+
+export const DEFAULT_DB = ".grove/grove.db";
+
+/**
+ * Opens the store named by `--db` / GROVE_DATABASE_URL: a SQLite file path (default
+ * `.grove/grove.db`), `sqlite:PATH`, or `:memory:`.
+ */
+export async function openStore(db?: string): Promise<Store> {
+  const target = db ?? process.env.GROVE_DATABASE_URL ?? DEFAULT_DB;
+  if (/^postgres(ql)?:\/\//.test(target)) {
+    throw new InputError(`--db ${target.replace(/\/\/[^@]*@/, "//***@")}: the PostgreSQL store is not available in this version`, "db");
+  }
+  const path = target.startsWith("sqlite:") ? target.slice("sqlite:".length) : target;
+  const { SqliteStore } = await import("./sqlite/sqlite-store.js");
+  return new SqliteStore({ path });
+}

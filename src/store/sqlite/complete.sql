@@ -1,0 +1,6 @@
+-- running → completed, only for the worker holding the lease.
+UPDATE tasks
+SET status = 'completed', result = :result, error = NULL, finished_at = :now,
+    lease_owner = NULL, lease_expires_at = NULL, lease_expiries = 0
+WHERE id = :id AND status = 'running' AND lease_owner = :worker
+RETURNING tree_id, name, attempts

@@ -1,0 +1,6 @@
+-- A task whose lease expired again and again kills its workers: fail it instead of looping.
+UPDATE tasks
+SET status = 'failed', lease_owner = NULL, lease_expires_at = NULL, finished_at = :now,
+    lease_expiries = lease_expiries + 1, error = :error
+WHERE status = 'running' AND lease_expires_at < :now AND lease_expiries + 1 >= :max_expiries
+RETURNING id, tree_id, name, attempts

@@ -1,0 +1,1 @@
+UPDATE trees SET status = :status, finished_at = :now WHERE id = :id AND status = 'running'

@@ -1,0 +1,2 @@
+INSERT INTO trees (id, name, owner, inputs, root_id, status, created_at)
+VALUES (:id, :name, :owner, :inputs, :root_id, 'running', :now)

@@ -1,0 +1,1 @@
+UPDATE tasks SET status = 'ready' WHERE id = :id AND status = 'pending'

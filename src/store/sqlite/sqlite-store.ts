@@ -1,0 +1,494 @@
+import Database from "better-sqlite3";
+import { mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { IllegalTransitionError, NotFoundError } from "../../core/errors.js";
+import { EventBus } from "../../core/events.js";
+import { normalizeScope } from "../../core/scope.js";
+import { RETRYABLE } from "../../core/status.js";
+import { isTerminal } from "../../core/types.js";
+import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree, TreeStatus } from "../../core/types.js";
+import type { Attempt, ClaimOptions, EventFilter, Outcome, Store, TaskFilter, TreeFilter } from "../store.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const sql = (name: string) => readFileSync(join(here, `${name}.sql`), "utf8");
+
+/** A task whose lease expired this many times in a row is failed instead of retried forever. */
+export const MAX_LEASE_EXPIRIES = 3;
+
+type Row = Record<string, any>;
+
+const SCOPE_SQL = "(:scope = '' OR owner = :scope OR substr(owner, 1, length(:scope) + 1) = :scope || '/')";
+
+function parseJson(v: unknown): any {
+  return v === null || v === undefined ? null : JSON.parse(v as string);
+}
+
+function toTask(r: Row): Task {
+  return {
+    id: r.id,
+    tree_id: r.tree_id,
+    parent_id: r.parent_id,
+    name: r.name,
+    executor: r.executor,
+    inputs: JSON.parse(r.inputs),
+    dependencies: JSON.parse(r.dependencies),
+    priority: r.priority,
+    retry: JSON.parse(r.retry),
+    timeout_ms: r.timeout_ms,
+    placement: JSON.parse(r.placement),
+    owner: r.owner,
+    status: r.status,
+    result: parseJson(r.result),
+    error: parseJson(r.error),
+    attempts: r.attempts,
+    run_after: r.run_after,
+    lease_owner: r.lease_owner,
+    lease_expires_at: r.lease_expires_at,
+    created_at: r.created_at,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+  };
+}
+
+function toTree(r: Row): Tree {
+  return {
+    id: r.id,
+    name: r.name,
+    owner: r.owner,
+    inputs: JSON.parse(r.inputs),
+    root_id: r.root_id,
+    status: r.status,
+    created_at: r.created_at,
+    finished_at: r.finished_at,
+  };
+}
+
+const TREE_STATUS_OF_ROOT: Partial<Record<TaskStatus, TreeStatus>> = {
+  completed: "completed",
+  failed: "failed",
+  skipped: "failed",
+  cancelled: "cancelled",
+};
+
+export interface SqliteStoreOptions {
+  /** File path, or ":memory:". Parent directories are created. */
+  path: string;
+  busyTimeoutMs?: number;
+  now?: () => number;
+}
+
+/**
+ * The embedded default store (DESIGN §6): better-sqlite3 in WAL mode. better-sqlite3 is
+ * synchronous, so every method runs its transaction to completion before returning; the async
+ * signatures are the Store contract shared with PostgreSQL.
+ */
+export class SqliteStore implements Store {
+  readonly kind = "sqlite" as const;
+  readonly bus = new EventBus();
+  readonly db: Database.Database;
+  private readonly now: () => number;
+  private readonly rootOf = new Map<string, string>();
+  private readonly st: Record<string, Database.Statement>;
+
+  constructor(opts: SqliteStoreOptions) {
+    if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    this.db = new Database(opts.path);
+    this.now = opts.now ?? Date.now;
+    this.db.pragma("journal_mode = WAL");
+    this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    this.migrate();
+    const names = [
+      "insert_tree", "insert_task", "insert_dep", "insert_event", "claim", "insert_attempt",
+      "finish_attempt", "complete", "fail", "retry", "release_dependents", "mark_ready", "skip",
+      "cancel", "heartbeat", "release", "still_held", "recover_expired", "fail_expired", "finish_tree", "retry_reset",
+    ];
+    this.st = Object.fromEntries(names.map((n) => [n, this.db.prepare(sql(n))]));
+  }
+
+  static open(path: string): SqliteStore {
+    return new SqliteStore({ path });
+  }
+
+  /** Applies the numbered migrations not yet applied, each in its own immediate transaction. */
+  private migrate(): void {
+    this.db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
+    const dir = join(here, "migrations");
+    const files = readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+    for (const file of files) {
+      const version = Number.parseInt(file, 10);
+      const apply = this.db.transaction(() => {
+        const done = this.db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").get(version);
+        if (done) return;
+        this.db.exec(readFileSync(join(dir, file), "utf8"));
+        this.db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(version, Date.now());
+      });
+      apply.immediate();
+    }
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  /** Runs `fn` in an immediate transaction, then publishes the events it appended. */
+  private tx<T>(fn: (events: GroveEvent[]) => T): T {
+    const events: GroveEvent[] = [];
+    const run = this.db.transaction(() => fn(events));
+    const out = run.immediate();
+    this.bus.emit(events);
+    return out;
+  }
+
+  private append(events: GroveEvent[], e: NewEvent): void {
+    const at = e.at ?? this.now();
+    const data = JSON.stringify(e.data ?? {});
+    const info = this.st.insert_event!.run({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data, at });
+    events.push({ seq: Number(info.lastInsertRowid), tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at });
+  }
+
+  async appendEvents(newEvents: readonly NewEvent[]): Promise<void> {
+    if (newEvents.length === 0) return;
+    this.tx((events) => {
+      for (const e of newEvents) this.append(events, e);
+    });
+  }
+
+  async events(f: EventFilter): Promise<GroveEvent[]> {
+    const where: string[] = ["seq > :after"];
+    if (f.treeId) where.push("tree_id = :tree_id");
+    if (f.taskId) where.push("task_id = :task_id");
+    if (f.scope) where.push(`tree_id IN (SELECT id FROM trees WHERE ${SCOPE_SQL})`);
+    const rows = this.db
+      .prepare(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT :limit`)
+      .all({ after: f.afterSeq ?? 0, tree_id: f.treeId ?? null, task_id: f.taskId ?? null, scope: normalizeScope(f.scope), limit: f.limit ?? 1_000_000 }) as Row[];
+    return rows.map((r) => ({ seq: r.seq, tree_id: r.tree_id, task_id: r.task_id, type: r.type, data: JSON.parse(r.data), at: r.at }));
+  }
+
+  // ---- trees and tasks ----------------------------------------------------------------------
+
+  async createTree(tree: NewTree): Promise<Tree> {
+    const now = this.now();
+    const owner = normalizeScope(tree.owner);
+    this.tx((events) => {
+      this.st.insert_tree!.run({ id: tree.id, name: tree.name, owner, inputs: JSON.stringify(tree.inputs ?? {}), root_id: tree.root_id, now });
+      for (const t of tree.tasks) {
+        const status: TaskStatus = t.dependencies.length === 0 ? "ready" : "pending";
+        this.st.insert_task!.run({
+          id: t.id,
+          tree_id: tree.id,
+          parent_id: t.parent_id,
+          name: t.name,
+          executor: t.executor,
+          inputs: JSON.stringify(t.inputs),
+          dependencies: JSON.stringify(t.dependencies),
+          priority: t.priority,
+          retry: JSON.stringify(t.retry),
+          timeout_ms: t.timeout_ms,
+          placement: JSON.stringify(t.placement ?? {}),
+          owner,
+          status,
+          deps_waiting: t.dependencies.length,
+          now,
+        });
+        for (const d of t.dependencies) this.st.insert_dep!.run({ dep_id: d.task, task_id: t.id, required: d.required ? 1 : 0 });
+        this.append(events, { tree_id: tree.id, task_id: t.id, type: "task.created", data: { name: t.name, executor: t.executor }, at: now });
+        if (status === "ready") this.append(events, { tree_id: tree.id, task_id: t.id, type: "task.ready", data: { name: t.name }, at: now });
+      }
+    });
+    this.rootOf.set(tree.id, tree.root_id);
+    return (await this.getTree(tree.id))!;
+  }
+
+  async getTree(id: string, scope?: string): Promise<Tree | undefined> {
+    const r = this.db.prepare(`SELECT * FROM trees WHERE id = :id AND ${SCOPE_SQL}`).get({ id, scope: normalizeScope(scope) }) as Row | undefined;
+    return r ? toTree(r) : undefined;
+  }
+
+  async listTrees(f: TreeFilter = {}): Promise<Tree[]> {
+    const rows = this.db
+      .prepare(`SELECT * FROM trees WHERE ${SCOPE_SQL} AND (:status IS NULL OR status = :status) ORDER BY created_at DESC, id DESC LIMIT :limit`)
+      .all({ scope: normalizeScope(f.scope), status: f.status ?? null, limit: f.limit ?? 100 }) as Row[];
+    return rows.map(toTree);
+  }
+
+  async getTask(id: string, scope?: string): Promise<Task | undefined> {
+    const r = this.db.prepare(`SELECT * FROM tasks WHERE id = :id AND ${SCOPE_SQL}`).get({ id, scope: normalizeScope(scope) }) as Row | undefined;
+    return r ? toTask(r) : undefined;
+  }
+
+  async getTasks(ids: readonly string[]): Promise<Task[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db.prepare("SELECT * FROM tasks WHERE id IN (SELECT value FROM json_each(?))").all(JSON.stringify(ids)) as Row[];
+    return rows.map(toTask);
+  }
+
+  async listTasks(f: TaskFilter = {}): Promise<Task[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM tasks WHERE ${SCOPE_SQL}
+           AND (:tree_id IS NULL OR tree_id = :tree_id)
+           AND (:status IS NULL OR status = :status)
+           AND (:executor IS NULL OR executor = :executor)
+         ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset`,
+      )
+      .all({
+        scope: normalizeScope(f.scope),
+        tree_id: f.treeId ?? null,
+        status: f.status ?? null,
+        executor: f.executor ?? null,
+        limit: f.limit ?? 100,
+        offset: f.offset ?? 0,
+      }) as Row[];
+    return rows.map(toTask);
+  }
+
+  async treeCounts(treeId: string): Promise<Partial<Record<TaskStatus, number>>> {
+    const rows = this.db.prepare("SELECT status, count(*) AS n FROM tasks WHERE tree_id = ? GROUP BY status").all(treeId) as Row[];
+    return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  }
+
+  // ---- the hot path -------------------------------------------------------------------------
+
+  async claim(o: ClaimOptions): Promise<Task[]> {
+    const now = o.now ?? this.now();
+    return this.tx((events) => {
+      const rows = this.st.claim!.all({
+        worker: o.workerId,
+        now,
+        lease_ms: o.leaseMs,
+        tree_id: o.treeId ?? null,
+        labels: JSON.stringify(o.labels ?? {}),
+        limit: o.limit,
+      }) as Row[];
+      const tasks = rows.map(toTask).sort((a, b) => a.priority - b.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+      for (const t of tasks) {
+        this.st.insert_attempt!.run({ task_id: t.id, attempt: t.attempts, worker: o.workerId, now });
+        this.append(events, { tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
+      }
+      return tasks;
+    });
+  }
+
+  async finish(outcomes: readonly Outcome[]): Promise<boolean[]> {
+    if (outcomes.length === 0) return [];
+    const now = this.now();
+    return this.tx((events) => outcomes.map((o) => this.finishOne(o, now, events)));
+  }
+
+  private finishOne(o: Outcome, now: number, events: GroveEvent[]): boolean {
+    let row: Row | undefined;
+    let attemptOutcome: Attempt["outcome"];
+    let error: TaskError | null = null;
+    if (o.kind === "completed") {
+      row = this.st.complete!.get({ id: o.taskId, worker: o.workerId, result: JSON.stringify(o.result ?? null), now }) as Row | undefined;
+      attemptOutcome = "completed";
+    } else if (o.kind === "failed" && o.retryAt !== undefined) {
+      error = o.error;
+      row = this.st.retry!.get({ id: o.taskId, worker: o.workerId, error: JSON.stringify(o.error), run_after: o.retryAt }) as Row | undefined;
+      attemptOutcome = "retrying";
+    } else {
+      error = o.error;
+      const status = o.kind === "cancelled" ? "cancelled" : "failed";
+      row = this.st.fail!.get({ id: o.taskId, worker: o.workerId, error: JSON.stringify(o.error), status, now }) as Row | undefined;
+      attemptOutcome = status;
+    }
+    if (!row) {
+      const cur = this.db.prepare("SELECT status, lease_owner FROM tasks WHERE id = ?").get(o.taskId) as Row | undefined;
+      if (!cur) throw new NotFoundError(`task ${o.taskId} not found`);
+      // Lost the lease (cancelled, or expired and re-claimed): a legitimate race, not an error.
+      if (cur.status === "cancelled" || (cur.status === "running" && cur.lease_owner !== o.workerId)) return false;
+      const heldBefore = this.db.prepare("SELECT 1 FROM attempts WHERE task_id = ? AND worker = ?").get(o.taskId, o.workerId);
+      if (heldBefore) return false;
+      throw new IllegalTransitionError(o.taskId, cur.status, o.kind);
+    }
+    const attempt = row.attempts as number;
+    this.st.finish_attempt!.run({
+      task_id: o.taskId,
+      attempt,
+      now,
+      outcome: attemptOutcome,
+      resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null,
+      error: error ? JSON.stringify(error) : null,
+    });
+    const base = { tree_id: row.tree_id as string, task_id: o.taskId, at: now };
+    if (attemptOutcome === "retrying") {
+      const retryAt = (o as { retryAt: number }).retryAt;
+      this.append(events, { ...base, type: "task.retrying", data: { name: row.name, attempt, error, run_after: retryAt } });
+      return true;
+    }
+    if (attemptOutcome === "completed") {
+      this.append(events, { ...base, type: "task.completed", data: { name: row.name, attempt } });
+    } else {
+      this.append(events, { ...base, type: attemptOutcome === "cancelled" ? "task.cancelled" : "task.failed", data: { name: row.name, attempt, error } });
+    }
+    this.afterTerminal(o.taskId, row.tree_id, row.name, attemptOutcome === "completed" ? "completed" : (attemptOutcome as TaskStatus), now, events);
+    return true;
+  }
+
+  /**
+   * A task reached a terminal status: release its dependents (ready, or skipped transitively when
+   * a required dependency did not complete) and finish the tree when it was the root.
+   */
+  private afterTerminal(taskId: string, treeId: string, name: string, status: TaskStatus, now: number, events: GroveEvent[]): void {
+    const work: { id: string; tree: string; name: string; status: TaskStatus }[] = [{ id: taskId, tree: treeId, name, status }];
+    while (work.length > 0) {
+      const done = work.pop()!;
+      this.maybeFinishTree(done.tree, done.id, done.status, now, events);
+      const released = this.st.release_dependents!.all({ dep_id: done.id, dep_ok: done.status === "completed" ? 1 : 0, dep_name: done.name }) as Row[];
+      for (const r of released) {
+        if (r.deps_waiting > 0) continue;
+        if (r.dep_failed) {
+          const error: TaskError = { type: "dependency_failed", message: `dependency "${r.dep_failed}" did not complete`, details: { dependency: r.dep_failed } };
+          const s = this.st.skip!.get({ id: r.id, error: JSON.stringify(error), now }) as Row | undefined;
+          if (!s) continue;
+          this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.skipped", data: { name: s.name, error }, at: now });
+          work.push({ id: r.id, tree: r.tree_id, name: s.name, status: "skipped" });
+        } else if (this.st.mark_ready!.run({ id: r.id }).changes > 0) {
+          this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: {}, at: now });
+        }
+      }
+    }
+  }
+
+  private maybeFinishTree(treeId: string, taskId: string, status: TaskStatus, now: number, events: GroveEvent[]): void {
+    let root = this.rootOf.get(treeId);
+    if (root === undefined) {
+      root = (this.db.prepare("SELECT root_id FROM trees WHERE id = ?").get(treeId) as Row | undefined)?.root_id as string;
+      this.rootOf.set(treeId, root);
+    }
+    if (root !== taskId) return;
+    const treeStatus = TREE_STATUS_OF_ROOT[status];
+    if (!treeStatus) return;
+    if (this.st.finish_tree!.run({ id: treeId, status: treeStatus, now }).changes > 0) {
+      this.append(events, { tree_id: treeId, task_id: null, type: `tree.${treeStatus}` as GroveEvent["type"], data: { root_status: status }, at: now });
+    }
+  }
+
+  async heartbeat(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    const rows = this.st.heartbeat!.all({ worker: workerId, ids: JSON.stringify(taskIds), now: this.now(), lease_ms: leaseMs }) as Row[];
+    return rows.map((r) => r.id);
+  }
+
+  async stillHeld(workerId: string, taskIds: readonly string[]): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    return (this.st.still_held!.all({ worker: workerId, ids: JSON.stringify(taskIds) }) as Row[]).map((r) => r.id);
+  }
+
+  async release(workerId: string, taskIds: readonly string[]): Promise<number> {
+    if (taskIds.length === 0) return 0;
+    const now = this.now();
+    return this.tx((events) => {
+      const rows = this.st.release!.all({ worker: workerId, ids: JSON.stringify(taskIds), now }) as Row[];
+      for (const r of rows) {
+        this.st.finish_attempt!.run({ task_id: r.id, attempt: r.attempts, now, outcome: "lost", resolved_inputs: null, error: null });
+        this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { name: r.name, reason: "released" }, at: now });
+      }
+      return rows.length;
+    });
+  }
+
+  async recoverExpired(now = this.now()): Promise<number> {
+    // Cheap check first: most calls find nothing and should not take the write lock.
+    const any = this.db.prepare("SELECT 1 FROM tasks WHERE status = 'running' AND lease_expires_at < ? LIMIT 1").get(now);
+    if (!any) return 0;
+    return this.tx((events) => {
+      const recovered = this.st.recover_expired!.all({ now, max_expiries: MAX_LEASE_EXPIRIES }) as Row[];
+      for (const r of recovered) {
+        this.st.finish_attempt!.run({ task_id: r.id, attempt: r.attempts, now, outcome: "lease_expired", resolved_inputs: null, error: null });
+        this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.retrying", data: { name: r.name, attempt: r.attempts, reason: "lease_expired" }, at: now });
+        this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { reason: "lease_expired" }, at: now });
+      }
+      const error: TaskError = { type: "executor_error", message: `the worker running this task stopped heartbeating ${MAX_LEASE_EXPIRIES} times in a row` };
+      const failed = this.st.fail_expired!.all({ now, max_expiries: MAX_LEASE_EXPIRIES, error: JSON.stringify(error) }) as Row[];
+      for (const r of failed) {
+        this.st.finish_attempt!.run({ task_id: r.id, attempt: r.attempts, now, outcome: "lease_expired", resolved_inputs: null, error: JSON.stringify(error) });
+        this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.failed", data: { name: r.name, attempt: r.attempts, error }, at: now });
+        this.afterTerminal(r.id, r.tree_id, r.name, "failed", now, events);
+      }
+      return recovered.length + failed.length;
+    });
+  }
+
+  async nextRunAfter(treeId?: string): Promise<number | null> {
+    const r = this.db
+      .prepare("SELECT min(run_after) AS t FROM tasks WHERE status = 'ready' AND (:tree_id IS NULL OR tree_id = :tree_id)")
+      .get({ tree_id: treeId ?? null }) as Row;
+    return r.t ?? null;
+  }
+
+  // ---- user operations ----------------------------------------------------------------------
+
+  async cancel(id: string, opts: { scope?: string; reason?: string } = {}): Promise<number> {
+    const scope = normalizeScope(opts.scope);
+    const now = this.now();
+    return this.tx((events) => {
+      const tree = this.db.prepare(`SELECT id FROM trees WHERE id = :id AND ${SCOPE_SQL}`).get({ id, scope }) as Row | undefined;
+      let ids: string[];
+      if (tree) {
+        ids = (this.db.prepare("SELECT id FROM tasks WHERE tree_id = ? AND status IN ('pending','ready','running','waiting_approval') ORDER BY created_at DESC").all(id) as Row[]).map((r) => r.id);
+      } else {
+        const task = this.db.prepare(`SELECT id, status FROM tasks WHERE id = :id AND ${SCOPE_SQL}`).get({ id, scope }) as Row | undefined;
+        if (!task) throw new NotFoundError(`no task or tree ${id}`);
+        if (isTerminal(task.status)) throw new IllegalTransitionError(id, task.status, "cancelled");
+        ids = [id];
+      }
+      const error: TaskError = { type: "cancelled", message: opts.reason ?? "cancelled by user" };
+      // Cancel everything first, then release: otherwise a parent would be skipped (its children
+      // cancelled) before its own turn to be cancelled came.
+      const cancelled: Row[] = [];
+      for (const taskId of ids) {
+        const r = this.st.cancel!.get({ id: taskId, error: JSON.stringify(error), now }) as Row | undefined;
+        if (!r) continue;
+        cancelled.push({ ...r, id: taskId });
+        this.append(events, { tree_id: r.tree_id, task_id: taskId, type: "task.cancelled", data: { name: r.name, error }, at: now });
+      }
+      for (const r of cancelled) this.afterTerminal(r.id, r.tree_id, r.name, "cancelled", now, events);
+      return cancelled.length;
+    });
+  }
+
+  async retry(taskId: string, opts: { scope?: string } = {}): Promise<Task[]> {
+    const scope = normalizeScope(opts.scope);
+    const now = this.now();
+    const reset = this.tx((events) => {
+      const task = this.db.prepare(`SELECT * FROM tasks WHERE id = :id AND ${SCOPE_SQL}`).get({ id: taskId, scope }) as Row | undefined;
+      if (!task) throw new NotFoundError(`no task ${taskId}`);
+      if (!RETRYABLE.includes(task.status)) throw new IllegalTransitionError(taskId, task.status, "ready");
+      // The task and every dependent skipped because of it (transitively) start over.
+      const ids: string[] = [taskId];
+      const seen = new Set(ids);
+      for (let i = 0; i < ids.length; i++) {
+        const deps = this.db.prepare("SELECT d.task_id FROM task_deps d JOIN tasks t ON t.id = d.task_id WHERE d.dep_id = ? AND t.status = 'skipped'").all(ids[i]) as Row[];
+        for (const d of deps) if (!seen.has(d.task_id)) (seen.add(d.task_id), ids.push(d.task_id));
+      }
+      const waitingOf = this.db.prepare(
+        `SELECT count(*) FILTER (WHERE t.status NOT IN ('completed','failed','cancelled','skipped') OR t.id IN (SELECT value FROM json_each(:reset))) AS waiting,
+                min(CASE WHEN d.required = 1 AND t.status IN ('failed','cancelled','skipped') AND t.id NOT IN (SELECT value FROM json_each(:reset)) THEN t.name END) AS failed
+         FROM task_deps d JOIN tasks t ON t.id = d.dep_id WHERE d.task_id = :id`,
+      );
+      const resetJson = JSON.stringify(ids);
+      for (const id of ids) {
+        const w = waitingOf.get({ id, reset: resetJson }) as Row;
+        const isTarget = id === taskId;
+        const status = isTarget ? "ready" : "pending";
+        this.st.retry_reset!.run({ id, status, deps_waiting: isTarget ? 0 : w.waiting, dep_failed: isTarget ? null : w.failed });
+        const row = this.db.prepare("SELECT tree_id, name FROM tasks WHERE id = ?").get(id) as Row;
+        this.append(events, { tree_id: row.tree_id, task_id: id, type: isTarget ? "task.ready" : "task.created", data: { name: row.name, reason: "retry" }, at: now });
+      }
+      this.db.prepare("UPDATE trees SET status = 'running', finished_at = NULL WHERE id = ?").run(task.tree_id);
+      return ids;
+    });
+    return this.getTasks(reset);
+  }
+
+  async attempts(taskId: string): Promise<Attempt[]> {
+    const rows = this.db.prepare("SELECT * FROM attempts WHERE task_id = ? ORDER BY attempt").all(taskId) as Row[];
+    return rows.map((r) => ({ ...r, resolved_inputs: parseJson(r.resolved_inputs), error: parseJson(r.error) }) as Attempt);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,112 @@
+import type { EventBus } from "../core/events.js";
+import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree, TreeStatus } from "../core/types.js";
+
+export interface ClaimOptions {
+  workerId: string;
+  /** Most tasks to claim in this one statement. */
+  limit: number;
+  leaseMs: number;
+  /** Only claim tasks of this tree (`grove run`); any tree when absent (`grove worker`). */
+  treeId?: string;
+  /** A task with `placement` labels is claimed only by a worker having all of them. */
+  labels?: Record<string, string>;
+  now?: number;
+}
+
+interface OutcomeBase {
+  taskId: string;
+  workerId: string;
+  /** Inputs after templates and defaults, secrets redacted: stored on the attempt row. */
+  resolvedInputs?: Record<string, unknown>;
+}
+export type Outcome =
+  | (OutcomeBase & { kind: "completed"; result: unknown })
+  | (OutcomeBase & { kind: "failed"; error: TaskError; retryAt?: number })
+  | (OutcomeBase & { kind: "cancelled"; error: TaskError });
+
+export interface TaskFilter {
+  scope?: string;
+  treeId?: string;
+  status?: TaskStatus;
+  executor?: string;
+  limit?: number;
+  offset?: number;
+}
+
+export interface TreeFilter {
+  scope?: string;
+  status?: TreeStatus;
+  limit?: number;
+}
+
+export interface EventFilter {
+  treeId?: string;
+  taskId?: string;
+  afterSeq?: number;
+  limit?: number;
+  scope?: string;
+}
+
+export interface Attempt {
+  task_id: string;
+  attempt: number;
+  worker: string;
+  started_at: number;
+  finished_at: number | null;
+  outcome: "running" | "completed" | "failed" | "retrying" | "cancelled" | "lease_expired" | "lost";
+  resolved_inputs: Record<string, unknown> | null;
+  error: TaskError | null;
+}
+
+/**
+ * Everything grove keeps. Each method is one transaction; the status state machine of DESIGN §2 is
+ * enforced here (an illegal transition throws IllegalTransitionError). Both the SQLite and the
+ * PostgreSQL store pass the same conformance suite (test/store/conformance.ts).
+ */
+export interface Store {
+  readonly kind: "sqlite" | "postgres";
+  /** Every event appended by this process, after its transaction committed. */
+  readonly bus: EventBus;
+
+  /** Inserts a validated tree and all its tasks atomically; tasks without dependencies start `ready`. */
+  createTree(tree: NewTree): Promise<Tree>;
+  getTree(id: string, scope?: string): Promise<Tree | undefined>;
+  listTrees(filter?: TreeFilter): Promise<Tree[]>;
+
+  getTask(id: string, scope?: string): Promise<Task | undefined>;
+  getTasks(ids: readonly string[]): Promise<Task[]>;
+  listTasks(filter?: TaskFilter): Promise<Task[]>;
+  /** Counts of a tree's tasks by status. */
+  treeCounts(treeId: string): Promise<Partial<Record<TaskStatus, number>>>;
+
+  /** ready → running for up to `limit` tasks (priority ascending, then age), with a lease. */
+  claim(opts: ClaimOptions): Promise<Task[]>;
+  /**
+   * running → completed | failed | ready (retry) | cancelled for a batch, releasing dependents
+   * (pending → ready | skipped, transitively) in the same transaction. Returns, per outcome,
+   * whether it was accepted: false when the task is no longer held by that worker (cancelled,
+   * or its lease expired and another worker took it).
+   */
+  finish(outcomes: readonly Outcome[]): Promise<boolean[]>;
+  /** Extends the leases a worker still holds; returns the ids it still holds. */
+  heartbeat(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<string[]>;
+  /** The ids among `taskIds` still `running` under `workerId` (a cheap read, polled for cancels). */
+  stillHeld(workerId: string, taskIds: readonly string[]): Promise<string[]>;
+  /** running → ready for tasks a worker hands back on shutdown (attempt recorded as "lost"). */
+  release(workerId: string, taskIds: readonly string[]): Promise<number>;
+  /** running tasks whose lease expired → ready again (or failed after repeated expiries). */
+  recoverExpired(now?: number): Promise<number>;
+  /** Earliest `run_after` among ready tasks (of a tree), to sleep until it. */
+  nextRunAfter(treeId?: string): Promise<number | null>;
+
+  /** Cancels a task or, given a tree id, every unfinished task of the tree. Returns how many. */
+  cancel(id: string, opts?: { scope?: string; reason?: string }): Promise<number>;
+  /** `grove tasks retry`: failed|cancelled|skipped task → ready, its skipped dependents → pending. */
+  retry(taskId: string, opts?: { scope?: string }): Promise<Task[]>;
+
+  appendEvents(events: readonly NewEvent[]): Promise<void>;
+  events(filter: EventFilter): Promise<GroveEvent[]>;
+  attempts(taskId: string): Promise<Attempt[]>;
+
+  close(): Promise<void>;
+}
