@@ -3,9 +3,10 @@ import { loadExecutors } from "./load-executors.js";
 import type { GlobalOptions } from "./main.js";
 
 /** The Grove instance a command works with, from the global flags. */
-export async function openGrove(opts: GlobalOptions & { leaseMs?: number }): Promise<Grove> {
+export async function openGrove(opts: GlobalOptions & { leaseMs?: number; allowPrivateNetwork?: boolean }): Promise<Grove> {
   const executors = await loadExecutors(opts.executors);
-  return Grove.local({ db: opts.db, scope: opts.as, executors, leaseMs: opts.leaseMs });
+  const settings = opts.allowPrivateNetwork ? { allowPrivateNetwork: true } : {};
+  return Grove.local({ db: opts.db, scope: opts.as, executors, leaseMs: opts.leaseMs, settings });
 }
 
 export function printJson(value: unknown): void {

@@ -70,8 +70,6 @@ export class LiveView {
     walk(null, 0);
     // Orphans (parent outside the list) still show.
     for (const t of tasks) if (!this.rows.has(t.id) && (t.parent_id === null || !ids.has(t.parent_id))) walk(t.parent_id, 0);
-    // Children first, parent last reads like the execution order.
-    this.order.reverse();
     if (this.opts.mode === "tty") {
       this.timer = setInterval(() => this.draw(), 100);
       this.draw();

@@ -44,6 +44,8 @@ withGlobals(
     .option("--resume <tree_id>", "continue a stored tree: completed tasks are not run again")
     .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
     .addOption(new Option("--lease-ms <ms>", "lease length; a crashed run's tasks are retried after it").argParser(positiveInt("--lease-ms")))
+    .option("--input <key=value>", "override a tree input (value parsed as JSON when it is JSON; repeatable)", collect)
+    .option("--allow-private-network", "let http tasks reach loopback and private addresses (GROVE_ALLOW_PRIVATE_NETWORK=1)")
     .option("--no-progress", "plain lines even on a terminal"),
 ).action(async (file: string | undefined, opts) => (await import("./run.js")).runCommand(file, opts));
 

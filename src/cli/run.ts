@@ -8,11 +8,33 @@ interface RunOpts extends GlobalOptions {
   concurrency: number;
   leaseMs?: number;
   progress: boolean;
+  input?: string[];
+  allowPrivateNetwork?: boolean;
+}
+
+/** `--input key=value` pairs; a value that parses as JSON keeps its type. */
+export function parseInputs(pairs: string[] = []): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf("=");
+    if (eq < 1) throw new InputError(`--input ${pair}: expected key=value`, "input");
+    const raw = pair.slice(eq + 1);
+    let value: unknown = raw;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      // a plain string
+    }
+    out[pair.slice(0, eq)] = value;
+  }
+  return out;
 }
 
 export async function runCommand(file: string | undefined, opts: RunOpts): Promise<void> {
   if (!file && !opts.resume) throw new InputError("grove run: give a tree FILE, or --resume TREE_ID", "file");
   if (file && opts.resume) throw new InputError("grove run: give either a FILE or --resume TREE_ID, not both", "file");
+  if (opts.resume && opts.input?.length) throw new InputError("--input cannot change a stored tree (--resume)", "input");
+  const inputs = parseInputs(opts.input);
   const grove = await openGrove(opts);
   try {
     let treeId: string;
@@ -21,7 +43,7 @@ export async function runCommand(file: string | undefined, opts: RunOpts): Promi
       if (!tree) throw new NotFoundError(`no tree ${opts.resume}`);
       treeId = tree.id;
     } else {
-      treeId = (await grove.createTreeFromFile(file!)).id;
+      treeId = (await grove.createTreeFromFile(file!, { inputs })).id;
     }
     const mode = opts.json ? "quiet" : process.stdout.isTTY && opts.progress ? "tty" : "plain";
     const view = new LiveView({ mode });

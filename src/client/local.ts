@@ -77,14 +77,15 @@ export class Grove {
   }
 
   /** Validates a tree definition (grove or apflow format) and stores it; returns the new tree. */
-  async createTree(doc: unknown, opts: { name?: string } = {}): Promise<Tree> {
+  async createTree(doc: unknown, opts: { name?: string; inputs?: Record<string, unknown> } = {}): Promise<Tree> {
     const tree = loadTree(doc, { registry: this.registry, owner: this.scope, defaultName: opts.name ?? "tree" });
+    if (opts.inputs) tree.inputs = { ...tree.inputs, ...opts.inputs };
     return this.store.createTree(tree);
   }
 
-  async createTreeFromFile(path: string): Promise<Tree> {
+  async createTreeFromFile(path: string, opts: { inputs?: Record<string, unknown> } = {}): Promise<Tree> {
     const doc = await this.readTreeFile(path);
-    return this.createTree(doc, { name: basename(path, extname(path)) });
+    return this.createTree(doc, { name: basename(path, extname(path)), inputs: opts.inputs });
   }
 
   /** Runs a stored tree in this process until it is terminal. */
@@ -112,8 +113,8 @@ export class Grove {
   }
 
   /** Creates a tree from a definition and runs it. */
-  async run(doc: unknown, opts: RunOptions & { name?: string } = {}): Promise<TreeResult> {
-    const tree = await this.createTree(doc, { name: opts.name });
+  async run(doc: unknown, opts: RunOptions & { name?: string; inputs?: Record<string, unknown> } = {}): Promise<TreeResult> {
+    const tree = await this.createTree(doc, { name: opts.name, inputs: opts.inputs });
     return this.runTree(tree.id, opts);
   }
 

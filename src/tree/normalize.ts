@@ -121,8 +121,13 @@ function unknownKey(subject: Subject, key: string, known: readonly string[], pre
   );
 }
 
-/** The known word within edit distance 2 of a typo, if any. */
+/** The known word within edit distance 2 of a typo (or extending it: timeout → timeout_ms), if any. */
 function closest(word: string, known: readonly string[]): string | undefined {
+  const lower = word.toLowerCase();
+  if (lower.length >= 4) {
+    const extended = known.find((k) => k.toLowerCase().startsWith(lower));
+    if (extended) return extended;
+  }
   let best: string | undefined;
   let bestDistance = 3;
   for (const k of known) {
@@ -152,7 +157,7 @@ function editDistance(a: string, b: string): number {
 function readInputs(subject: Subject, value: unknown, field = "inputs"): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (!isObj(value)) fail(subject, field, `must be an object, got ${show(value)}`);
-  return structuredClone(value);
+  return value;
 }
 
 function readPriority(subject: Subject, value: unknown): number {

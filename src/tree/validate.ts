@@ -136,7 +136,8 @@ export function findCycle(count: number, edges: (node: number) => readonly numbe
         const m = out[next[top]!++]!;
         if (state[m] === 1) {
           const cycle = path.slice(path.indexOf(m));
-          const low = cycle.indexOf(Math.min(...cycle));
+          let low = 0;
+          for (let k = 1; k < cycle.length; k++) if (cycle[k]! < cycle[low]!) low = k;
           const rotated = [...cycle.slice(low), ...cycle.slice(0, low)];
           return [...rotated, rotated[0]!];
         }

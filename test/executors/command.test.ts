@@ -226,12 +226,23 @@ describe("command executor: process groups", () => {
     const started = Date.now();
     const p = run({ command: "echo pgid=$$; sleep 30 & sleep 30; wait" }, ctx);
     const pgid = Number((await waitForLog(logs, /^pgid=(\d+)$/))[1]);
-    expect(liveGroupMembers(pgid).length).toBeGreaterThanOrEqual(2); // sh plus the sleeps
-    setTimeout(() => controller.abort(reason), Math.max(0, 500 - (Date.now() - started)));
+    const seenBy = Date.now() + 2000;
+    while (liveGroupMembers(pgid).length < 3 && Date.now() < seenBy) await sleep(10);
+    expect(liveGroupMembers(pgid).length).toBe(3); // sh and both sleeps
+    let abortedAt = 0;
+    setTimeout(
+      () => {
+        abortedAt = Date.now();
+        controller.abort(reason);
+      },
+      Math.max(0, 500 - (Date.now() - started)),
+    );
     const f = await failureOf(p);
     const elapsed = Date.now() - started;
     expect(f).toBe(reason);
     expect(elapsed).toBeLessThan(3000);
+    // SIGTERM reaches every member at once: no need to wait for the 2 s SIGKILL escalation.
+    expect(Date.now() - abortedAt).toBeLessThan(1000);
     expect(liveGroupMembers(pgid)).toEqual([]);
     // Dead members may linger as zombies until init reaps them; then the group is gone entirely.
     const until = Date.now() + 10_000;
