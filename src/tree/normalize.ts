@@ -157,7 +157,7 @@ function editDistance(a: string, b: string): number {
 function readInputs(subject: Subject, value: unknown, field = "inputs"): Record<string, unknown> {
   if (value === undefined || value === null) return {};
   if (!isObj(value)) fail(subject, field, `must be an object, got ${show(value)}`);
-  return value;
+  return structuredClone(value);
 }
 
 function readPriority(subject: Subject, value: unknown): number {
@@ -413,7 +413,7 @@ export function loadTree(doc: unknown, opts: LoadTreeOptions): NewTree {
     } catch (err) {
       throw new InputError(`tree: owner ${(err as Error).message}`, "owner");
     }
-    if (!scopeContains(callerScope, owner)) {
+    if (!owner.startsWith(callerScope)) {
       throw new InputError(`tree: owner ${quote(owner)} is outside your scope ${quote(callerScope)}`, "owner");
     }
   }

@@ -41,7 +41,7 @@ function recorder() {
   return { step, order, max: () => maxRunning };
 }
 
-async function grove(executors: Parameters<typeof Grove.local>[0]["executors"] = [], extra: Partial<Parameters<typeof Grove.local>[0]> = {}) {
+async function grove(executors: NonNullable<Parameters<typeof Grove.local>[0]>["executors"] = [], extra: Partial<NonNullable<Parameters<typeof Grove.local>[0]>> = {}) {
   const g = await Grove.local({ db: dbPath(), executors, ...extra });
   open.push(g);
   return g;
