@@ -10,7 +10,7 @@ export const DEFAULT_DB = ".grove/grove.db";
  * `.grove/grove.db`), `sqlite:PATH`, or `:memory:`.
  */
 export async function openStore(db?: string): Promise<Store> {
-  const target = db ?? process.env.GROVE_DATABASE_URL ?? DEFAULT_DB;
+  const target = db || process.env.GROVE_DATABASE_URL || DEFAULT_DB;
   if (/^postgres(ql)?:\/\//.test(target)) {
     throw new InputError(`--db ${target.replace(/\/\/[^@]*@/, "//***@")}: the PostgreSQL store is not available in this version`, "db");
   }

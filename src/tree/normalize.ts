@@ -413,7 +413,7 @@ export function loadTree(doc: unknown, opts: LoadTreeOptions): NewTree {
     } catch (err) {
       throw new InputError(`tree: owner ${(err as Error).message}`, "owner");
     }
-    if (!owner.startsWith(callerScope)) {
+    if (!scopeContains(callerScope, owner)) {
       throw new InputError(`tree: owner ${quote(owner)} is outside your scope ${quote(callerScope)}`, "owner");
     }
   }

@@ -65,6 +65,7 @@ export function resolveReferences(draft: DraftTree): ResolvedTask[] {
   // apflow references are ids first, then names; grove references are names.
   const lookup = (ref: string): number | undefined => byKey.get(ref) ?? byName.get(ref);
 
+  const depSets: Set<number>[] = [];
   const resolved: ResolvedTask[] = tasks.map((t, i) => {
     let parentIndex: number | null = t.enclosing ?? null;
     if (t.parent) {
@@ -104,14 +105,16 @@ export function resolveReferences(draft: DraftTree): ResolvedTask[] {
       byIndex.set(j, dep);
       deps.push(dep);
     }
+    depSets.push(new Set(byIndex.keys()));
     return { ...t, parentIndex, deps };
   });
 
   resolved.forEach((t, i) => {
     if (t.parentIndex === null) return;
-    const parent = resolved[t.parentIndex]!;
-    if (parent.deps.some((d) => d.index === i)) return; // declared: its `required` stands
-    parent.deps.push({ index: i, required: true, origin: "child", field: "children" });
+    const declared = depSets[t.parentIndex]!;
+    if (declared.has(i)) return; // declared: its `required` stands
+    declared.add(i);
+    resolved[t.parentIndex]!.deps.push({ index: i, required: true, origin: "child", field: "children" });
   });
   return resolved;
 }
@@ -122,6 +125,7 @@ export function resolveReferences(draft: DraftTree): ResolvedTask[] {
  * starts at its lowest index; null when the graph is acyclic.
  */
 export function findCycle(count: number, edges: (node: number) => readonly number[]): number[] | null {
+  // `edges` is called once per step: it should return a precomputed array.
   const state = new Uint8Array(count); // 0 unseen, 1 on the current path, 2 done
   for (let start = 0; start < count; start++) {
     if (state[start] !== 0) continue;
@@ -162,7 +166,8 @@ export function findCycle(count: number, edges: (node: number) => readonly numbe
  * explained in parentheses.
  */
 export function checkCycles(tasks: ResolvedTask[]): void {
-  const cycle = findCycle(tasks.length, (i) => tasks[i]!.deps.map((d) => d.index));
+  const adjacency = tasks.map((t) => t.deps.map((d) => d.index));
+  const cycle = findCycle(tasks.length, (i) => adjacency[i]!);
   if (!cycle) return;
   const notes: string[] = [];
   for (let k = 0; k + 1 < cycle.length; k++) {

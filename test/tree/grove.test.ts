@@ -80,16 +80,17 @@ describe("grove format", () => {
   it("links a task to its parent by name with `parent`", () => {
     const tree = load({
       tasks: [
-        { name: "top", executor: "aggregate" },
         { name: "a", executor: "command", parent: "top", inputs: { command: "true" } },
         { name: "b", executor: "command", parent: "a", inputs: { command: "true" } },
+        { name: "top", executor: "aggregate" },
       ],
     });
     expect(byName(tree, "a").parent_id).toBe(byName(tree, "top").id);
     expect(byName(tree, "b").parent_id).toBe(byName(tree, "a").id);
     expect(depsOf(tree, "top")).toEqual({ a: true });
     expect(depsOf(tree, "a")).toEqual({ b: true });
-    expect(tree.root_id).toBe(byName(tree, "top").id);
+    expect(tree.root_id).toBe(byName(tree, "top").id); // the root need not come first
+    expect(tree.tasks.map((t) => t.name)).toEqual(["a", "b", "top"]);
   });
 
   it("adds a required dependency for every task a template references, wherever the template sits", () => {

@@ -60,6 +60,11 @@ describe("tree rules: every problem is one InputError line naming the task and t
     expect(err.field).toBe("tasks[0].dependencies[0]");
     // the cycle is reported from its first task in the file, whichever task the search starts at
     inputError(() => load({ tasks: [cmd("x"), cmd("b", { dependencies: ["c"] }), cmd("c", { dependencies: ["b"] })] }), "dependency cycle: b → c → b");
+    // the search enters the cycle at c (through x), the message still starts at a
+    inputError(
+      () => load({ tasks: [cmd("x", { dependencies: ["c"] }), cmd("a", { dependencies: ["b"] }), cmd("b", { dependencies: ["c"] }), cmd("c", { dependencies: ["a"] })] }),
+      /^dependency cycle: a → b → c → a$/,
+    );
   });
 
   it("rejects a task that depends on itself", () => {
