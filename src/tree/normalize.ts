@@ -4,7 +4,7 @@ import type { ExecutorRegistry } from "../core/registry.js";
 import { describeIssues, validate } from "../core/validation.js";
 import { normalizeScope, scopeContains } from "../core/scope.js";
 import { DEFAULT_PRIORITY, DEFAULT_RETRY, type NewTask, type NewTree, type RetryPolicy } from "../core/types.js";
-import { checkCycles, checkExecutorsAndInputs, quote, resolveReferences, type ResolvedTask } from "./validate.js";
+import { checkCycles, checkExecutorsAndInputs, oneLine, quote, resolveReferences, type ResolvedTask } from "./validate.js";
 
 // Both tree formats of DESIGN §3 are read into one draft shape (names and references still as
 // written), the draft is checked (validate.ts), and only then turned into rows with fresh ids.
@@ -110,7 +110,7 @@ interface Subject {
 }
 
 function fail(subject: Subject, field: string, message: string): never {
-  throw new InputError(`${subject.label}: ${field} ${message}`, `${subject.path}.${field}`);
+  throw new InputError(oneLine(`${subject.label}: ${field} ${message}`), `${subject.path}.${field}`);
 }
 
 function unknownKey(subject: Subject, key: string, known: readonly string[], prefix = ""): never {
@@ -435,7 +435,7 @@ export function loadTree(doc: unknown, opts: LoadTreeOptions): NewTree {
   } else {
     const rootName = freeName(name, new Set(tasks.map((t) => t.name)));
     const executor = opts.registry.get(ROOT_EXECUTOR);
-    const list = tops.map((i) => tasks[i]!.name).join(", ");
+    const list = oneLine(tops.map((i) => tasks[i]!.name).join(", "));
     if (!executor) {
       throw new InputError(
         `tree: ${tops.length} tasks have no parent (${list}); the root grove adds above them needs the executor ${quote(ROOT_EXECUTOR)}, which is not registered`,

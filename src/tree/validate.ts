@@ -33,8 +33,13 @@ function taskLabel(t: DraftTask): string {
   return `task ${quote(t.name)}`;
 }
 
+/** Error messages are one line: line breaks from user text (keys, templates) are escaped. */
+export function oneLine(message: string): string {
+  return message.replace(/\r/g, "\\r").replace(/\n/g, "\\n");
+}
+
 function fail(t: DraftTask, field: string, message: string): never {
-  throw new InputError(`${taskLabel(t)}: ${field} ${message}`, `${t.where}.${field}`);
+  throw new InputError(oneLine(`${taskLabel(t)}: ${field} ${message}`), `${t.where}.${field}`);
 }
 
 /**
@@ -181,15 +186,20 @@ export function checkCycles(tasks: ResolvedTask[]): void {
   const first = tasks[cycle[0]!]!;
   const firstEdge = first.deps.find((d) => d.index === cycle[1]);
   throw new InputError(
-    `dependency cycle: ${names}${notes.length ? ` (${notes.join("; ")})` : ""}`,
+    oneLine(`dependency cycle: ${names}${notes.length ? ` (${notes.join("; ")})` : ""}`),
     firstEdge && firstEdge.origin !== "child" ? `${first.where}.${firstEdge.field}` : first.where,
   );
 }
 
+const JSON_TYPE = "(?:string|number|integer|boolean|object|array|null)";
+/** Ajv's message for the `type` keyword: "must be integer", "must be string,null". */
+const TYPE_ISSUE = new RegExp(`^must be ${JSON_TYPE}(?:,${JSON_TYPE})*$`);
+
 /**
  * Checks that every executor is registered and that every task's inputs validate against its
  * executor's input schema. Fields holding exactly one `{{ … }}` template are resolved at run
- * time, so their errors do not count here; strings with a template inside stay strings.
+ * time, so their errors do not count here; a string with a template inside stays a string: only
+ * a type mismatch counts for it (its text is checked after resolution, DESIGN §3).
  */
 export function checkExecutorsAndInputs(
   tasks: readonly DraftTask[],
@@ -211,11 +221,16 @@ export function checkExecutorsAndInputs(
             : " (no executors are registered)";
       fail(t, "executor", `${quote(t.executor)}${asWritten} is not registered${hint}`);
     }
-    const ignore = new Set(findTemplates(t.inputs).filter((u) => u.exact).map((u) => u.field));
-    const result = validate(executor.inputSchema, t.inputs, ignore);
-    if (!result.ok) {
-      const issue = result.issues[0]!;
-      const more = result.issues.length > 1 ? ` (and ${result.issues.length - 1} more)` : "";
+    const uses = findTemplates(t.inputs);
+    const exact = new Set(uses.filter((u) => u.exact).map((u) => u.field));
+    const interpolated = new Set(uses.filter((u) => !u.exact).map((u) => u.field));
+    const result = validate(executor.inputSchema, t.inputs, exact);
+    // A string with a template inside stays a string, so a type error is certain; its text is
+    // not known yet, so pattern, format, enum and length are checked after resolution.
+    const issues = result.ok ? [] : result.issues.filter((i) => !interpolated.has(i.field) || TYPE_ISSUE.test(i.message));
+    if (issues.length > 0) {
+      const issue = issues[0]!;
+      const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : "";
       const field = issue.field ? `inputs.${issue.field}` : "inputs";
       fail(t, field, `${issue.message}${more}`);
     }

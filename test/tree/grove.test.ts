@@ -140,15 +140,20 @@ describe("grove format", () => {
     expect(byName(tree, "b").inputs.count).toBe("{{ tasks.a.result.n }}");
   });
 
-  it("validates a string with a template inside as a string", () => {
+  it("validates a string with a template inside as a string: its type counts, its text is checked after resolution", () => {
     inputError(
       () => load({ tasks: [{ name: "b", executor: "command", inputs: { command: "x", count: "n={{ tree.inputs.n }}" } }] }),
       'task "b": inputs.count must be integer',
     );
-    inputError(
-      () => load({ tasks: [{ name: "f", executor: "http", inputs: { url: "u", method: "G{{ tree.inputs.m }}" } }] }),
-      'task "f": inputs.method must be one of ["GET","POST","PUT","DELETE"]',
-    );
+    inputError(() => load({ tasks: [{ name: "b", executor: "command", inputs: { command: "x", cwd: "relative" } }] }), 'task "b": inputs.cwd must match pattern "^/"');
+    // the resolved text may well match: "{{ tree.inputs.dir }}/sub" can become "/srv/sub", "G{{ … }}" can become "GET"
+    const tree = load({
+      tasks: [
+        { name: "b", executor: "command", inputs: { command: "x", cwd: "{{ tree.inputs.dir }}/sub" } },
+        { name: "f", executor: "http", inputs: { url: "{{ tree.inputs.base }}/stats", method: "G{{ tree.inputs.m }}" } },
+      ],
+    });
+    expect(byName(tree, "b").inputs.cwd).toBe("{{ tree.inputs.dir }}/sub");
   });
 
   it("uses defaultName when the file has no name, and names the added root after it", () => {

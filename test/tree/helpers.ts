@@ -30,7 +30,7 @@ export function testRegistry(opts: { withAggregate?: boolean } = {}): ExecutorRe
         type: "object",
         properties: {
           command: { type: "string" },
-          cwd: { type: "string" },
+          cwd: { type: "string", pattern: "^/" },
           count: { type: "integer" },
           args: { type: "array", items: { type: "string" } },
         },

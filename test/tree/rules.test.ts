@@ -171,3 +171,11 @@ describe("findCycle", () => {
     expect(findCycle(n, (i) => [(i + 1) % n])).toHaveLength(n + 1);
   });
 });
+
+describe("one-line messages", () => {
+  it("escapes line breaks that come from the file (keys, templates)", () => {
+    inputError(() => load({ tasks: [cmd("c", { inputs: { command: "x", "a\nb": 1 } })] }), 'task "c": inputs.a\\nb is not allowed');
+    inputError(() => load({ tasks: [cmd("c", { inputs: { command: "{{ tasks.\nc.bogus }}" } })] }), 'task "c": inputs.command has a bad template');
+    inputError(() => load({ tasks: [cmd("c", { placement: { "x\ny": 1 } })] }), 'task "c": placement.x\\ny must be a string');
+  });
+});
