@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { emit, median, note, percentile, round, tempDir } from "./lib.mjs";
+import { emit, loadNote, median, note, percentile, round, tempDir } from "./lib.mjs";
 
 const BENCH = "cli-startup";
 const ROOT = join(fileURLToPath(import.meta.url), "..", "..");
@@ -42,10 +42,12 @@ export async function main(argv = []) {
   const { dir, cleanup } = tempDir("grove-bench-cli-");
   try {
     note(`cli-startup: ${opts.warmup} warm-ups then ${opts.runs} runs per command, wall time spawn → exit`);
+    loadNote("at start");
     const times = new Map(CASES.map((c) => [c.metric, []]));
     for (const c of CASES) for (let i = 0; i < opts.warmup; i++) once(c.args, dir);
     // Interleaved, so machine drift hits every command alike.
     for (let i = 0; i < opts.runs; i++) for (const c of CASES) times.get(c.metric).push(once(c.args, dir));
+    loadNote("at end");
     const floor = median(times.get("node_e_0_wall_ms"));
     for (const c of CASES) {
       const runs = times.get(c.metric);

@@ -5,7 +5,7 @@
 // humans goes to stderr.
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
 /** Median of a list of numbers (mean of the two middle values for an even count). */
@@ -120,4 +120,9 @@ export function summarizeCpuProfileByFile(path, top = 15) {
     .sort((a, b) => b[1] - a[1])
     .slice(0, top)
     .map(([file, us]) => ({ file, self_ms: round(us / 1000, 1), pct: round((100 * us) / total, 1) }));
+}
+
+/** The 1/5/15-minute load averages, for the notes: other work on the machine skews every number. */
+export function loadNote(when) {
+  note(`load average ${when}: ${loadavg().map((v) => v.toFixed(2)).join(" ")}`);
 }

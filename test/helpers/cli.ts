@@ -44,7 +44,11 @@ export function groveBackground(args: string[], opts: { cwd?: string; env?: Reco
   const waiters: { re: RegExp; resolve: () => void }[] = [];
   child.stdout!.on("data", (d) => {
     stdout += d;
-    for (const w of [...waiters]) if (w.re.test(stdout)) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+    for (const w of [...waiters]) {
+      if (!w.re.test(stdout)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
   });
   child.stderr!.on("data", (d) => (stderr += d));
   const exited = new Promise<number | null>((r) => child.on("close", (code) => r(code)));

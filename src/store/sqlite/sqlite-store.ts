@@ -461,7 +461,11 @@ export class SqliteStore implements Store {
       const seen = new Set(ids);
       for (let i = 0; i < ids.length; i++) {
         const deps = this.db.prepare("SELECT d.task_id FROM task_deps d JOIN tasks t ON t.id = d.task_id WHERE d.dep_id = ? AND t.status = 'skipped'").all(ids[i]) as Row[];
-        for (const d of deps) if (!seen.has(d.task_id)) (seen.add(d.task_id), ids.push(d.task_id));
+        for (const d of deps) {
+          if (seen.has(d.task_id)) continue;
+          seen.add(d.task_id);
+          ids.push(d.task_id);
+        }
       }
       const waitingOf = this.db.prepare(
         `SELECT count(*) FILTER (WHERE t.status NOT IN ('completed','failed','cancelled','skipped') OR t.id IN (SELECT value FROM json_each(:reset))) AS waiting,
