@@ -45,8 +45,9 @@ export class IllegalTransitionError extends Error {
     readonly taskId: string,
     readonly from: string | undefined,
     readonly to: string,
+    message?: string,
   ) {
-    super(`task ${taskId}: illegal status transition ${from ?? "?"} → ${to}`);
+    super(message ?? `task ${taskId}: illegal status transition ${from ?? "?"} → ${to}`);
     this.name = "IllegalTransitionError";
   }
 }

@@ -122,3 +122,22 @@ describe("grove executors", () => {
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
+
+describe("grove.config.mjs", () => {
+  it("loads the executors it lists from the working directory", async () => {
+    const dir = tempDir();
+    const module = join(process.cwd(), "examples/greeting-executor.mjs");
+    writeFileSync(join(dir, "grove.config.mjs"), `export const executors = [${JSON.stringify(module)}];\n`);
+    const list = await grove(["executors", "list", "--json"], { cwd: dir });
+    expect(list.stderr).toBe("");
+    expect(JSON.parse(list.stdout).map((e: { id: string }) => e.id)).toContain("greeting_executor");
+  });
+
+  it("a module that exports no executors is an input error", async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, "empty.mjs"), "export const x = 1;\n");
+    const r = await grove(["executors", "list", "--executors", join(dir, "empty.mjs")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/exports no executors/);
+  });
+});

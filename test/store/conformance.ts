@@ -273,6 +273,15 @@ export function storeConformance(label: string, open: () => Promise<Store>): voi
       expect((await store.getTree(t.id))!.status).toBe("completed");
     });
 
+    it("retry refuses a task skipped because of another one, pointing at the culprit", async () => {
+      const t = makeTree([{ name: "a" }, { name: "b", deps: ["a"] }]);
+      await store.createTree(t);
+      const [a] = await claimAll(t.id);
+      await failTask(a!.id);
+      await expect(store.retry(t.ids.b!)).rejects.toThrow(/dependency "a" did not complete: retry that task instead/);
+      expect(await status(t.ids.b!)).toBe("skipped");
+    });
+
     it("finishes a batch in one call", async () => {
       const specs: Spec[] = Array.from({ length: 200 }, (_, i) => ({ name: `t${i}` }));
       const t = makeTree([...specs, { name: "root", deps: specs.map((s) => s.name) }]);

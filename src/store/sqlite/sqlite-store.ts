@@ -456,6 +456,9 @@ export class SqliteStore implements Store {
       const task = this.db.prepare(`SELECT * FROM tasks WHERE id = :id AND ${SCOPE_SQL}`).get({ id: taskId, scope }) as Row | undefined;
       if (!task) throw new NotFoundError(`no task ${taskId}`);
       if (!RETRYABLE.includes(task.status)) throw new IllegalTransitionError(taskId, task.status, "ready");
+      if (task.status === "skipped" && task.dep_failed) {
+        throw new IllegalTransitionError(taskId, task.status, "ready", `task ${taskId} was skipped because dependency "${task.dep_failed}" did not complete: retry that task instead`);
+      }
       // The task and every dependent skipped because of it (transitively) start over.
       const ids: string[] = [taskId];
       const seen = new Set(ids);
