@@ -63,6 +63,8 @@ export interface Task {
   priority: number;
   retry: RetryPolicy;
   timeout_ms: number | null;
+  /** Lease length for this task (null: the worker's, default 30 s). */
+  lease_ms: number | null;
   placement: Record<string, string>;
   owner: string;
   status: TaskStatus;
@@ -99,6 +101,7 @@ export interface NewTask {
   priority: number;
   retry: RetryPolicy;
   timeout_ms: number | null;
+  lease_ms?: number | null;
   placement: Record<string, string>;
 }
 

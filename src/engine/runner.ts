@@ -97,7 +97,7 @@ export class Runner {
         await this.store.recoverExpired();
         const next = await this.store.nextRunAfter(this.opts.treeId);
         const delay = next === null ? this.pollMs : Math.max(0, Math.min(this.pollMs, next - Date.now()));
-        await this.sleep(delay);
+        await this.idle(delay);
       }
     } finally {
       clearInterval(heartbeat);
@@ -207,6 +207,20 @@ export class Runner {
     for (const id of ids) {
       const f = this.inflight.get(id);
       if (f && !held.has(id) && !f.controller.signal.aborted) f.controller.abort(new TaskFailure("cancelled", why));
+    }
+  }
+
+  /** Sleeps until work may be ready: the store's wake-up, our own wake(), or the timeout. */
+  private async idle(ms: number): Promise<void> {
+    const controller = new AbortController();
+    this.wakeUp = () => {
+      this.wakeUp = null;
+      controller.abort();
+    };
+    try {
+      await this.store.waitForWork(ms, controller.signal);
+    } finally {
+      this.wakeUp = null;
     }
   }
 

@@ -96,6 +96,12 @@ export interface Store {
   release(workerId: string, taskIds: readonly string[]): Promise<number>;
   /** running tasks whose lease expired → ready again (or failed after repeated expiries). */
   recoverExpired(now?: number): Promise<number>;
+  /**
+   * Resolves after `timeoutMs`, or earlier when the store learns that tasks became ready
+   * (PostgreSQL: LISTEN/NOTIFY from any process; SQLite: this process's own events), or when
+   * `signal` aborts. Workers sleep on it instead of busy polling.
+   */
+  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Earliest `run_after` among ready tasks (of a tree), to sleep until it. */
   nextRunAfter(treeId?: string): Promise<number | null>;
 

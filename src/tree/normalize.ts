@@ -56,6 +56,7 @@ export interface DraftTask {
   priority: number;
   retry: RetryPolicy;
   timeout_ms: number | null;
+  lease_ms: number | null;
   placement: Record<string, string>;
 }
 
@@ -89,6 +90,7 @@ const GROVE_TASK_KEYS = [
   "priority",
   "retry",
   "timeout_ms",
+  "lease_ms",
   "placement",
 ];
 const RETRY_KEYS = ["max_attempts", "backoff", "base_ms", "max_ms"];
@@ -200,6 +202,11 @@ function readTimeout(subject: Subject, value: unknown): number | null {
   return nonNegativeInt(subject, "timeout_ms", value, 1);
 }
 
+function readLease(subject: Subject, value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  return nonNegativeInt(subject, "lease_ms", value, 100);
+}
+
 function readPlacement(subject: Subject, value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (!isObj(value)) fail(subject, "placement", `must be an object of string labels, got ${show(value)}`);
@@ -261,6 +268,7 @@ function readGroveTask(raw: unknown, where: string, enclosing: number | undefine
     priority: readPriority(subject, raw.priority),
     retry: readRetry(subject, raw.retry),
     timeout_ms: readTimeout(subject, raw.timeout_ms),
+    lease_ms: readLease(subject, raw.lease_ms),
     placement: readPlacement(subject, raw.placement),
   };
   const index = out.length;
@@ -369,6 +377,7 @@ function readApflowRow(raw: unknown, where: string): DraftTask {
     priority: readPriority(subject, raw.priority),
     retry: readRetry(subject, raw.retry),
     timeout_ms: readTimeout(subject, raw.timeout_ms),
+    lease_ms: readLease(subject, raw.lease_ms),
     placement: readPlacement(subject, raw.placement),
   };
 }
@@ -459,6 +468,7 @@ export function loadTree(doc: unknown, opts: LoadTreeOptions): NewTree {
       priority: DEFAULT_PRIORITY,
       retry: { ...DEFAULT_RETRY },
       timeout_ms: null,
+      lease_ms: null,
       placement: {},
     });
   }
@@ -476,6 +486,7 @@ function toRow(t: ResolvedTask, id: string, parentId: string | null, ids: string
     priority: t.priority,
     retry: t.retry,
     timeout_ms: t.timeout_ms,
+    lease_ms: t.lease_ms,
     placement: t.placement,
   };
 }

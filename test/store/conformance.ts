@@ -13,6 +13,7 @@ interface Spec {
   priority?: number;
   placement?: Record<string, string>;
   max_attempts?: number;
+  lease_ms?: number;
 }
 
 /** Builds a NewTree by hand (no tree/ parsing): root = the task without parent listed last. */
@@ -29,6 +30,7 @@ export function makeTree(specs: Spec[], opts: { owner?: string; name?: string } 
     priority: s.priority ?? 2,
     retry: { ...DEFAULT_RETRY, max_attempts: s.max_attempts ?? 1 },
     timeout_ms: null,
+    lease_ms: s.lease_ms ?? null,
     placement: s.placement ?? {},
   }));
   const roots = specs.filter((s) => !s.parent);
@@ -223,6 +225,31 @@ export function storeConformance(label: string, open: () => Promise<Store>): voi
         [1, W, "lease_expired"],
         [2, "w2", "running"],
       ]);
+    });
+
+    it("a task's own lease_ms overrides the worker's lease", async () => {
+      const t = makeTree([{ name: "short", lease_ms: 200 }, { name: "normal" }, { name: "root", deps: ["short", "normal"] }]);
+      await store.createTree(t);
+      const claimed = await store.claim({ workerId: W, limit: 10, leaseMs: 60_000 });
+      const short = claimed.find((c) => c.name === "short")!;
+      const normal = claimed.find((c) => c.name === "normal")!;
+      expect(short.lease_ms).toBe(200);
+      expect(short.lease_expires_at! - short.started_at!).toBe(200);
+      expect(normal.lease_expires_at! - normal.started_at!).toBe(60_000);
+      expect(await store.recoverExpired(Date.now() + 5_000)).toBe(1);
+      expect(await status(short.id)).toBe("ready");
+      expect(await status(normal.id)).toBe("running");
+    });
+
+    it("waitForWork returns at the timeout, or early when aborted", async () => {
+      const t0 = Date.now();
+      await store.waitForWork(100);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(90);
+      const ac = new AbortController();
+      const t1 = Date.now();
+      setTimeout(() => ac.abort(), 20);
+      await store.waitForWork(5_000, ac.signal);
+      expect(Date.now() - t1).toBeLessThan(1_000);
     });
 
     it("a task whose lease keeps expiring is failed instead of looping forever", async () => {

@@ -4,7 +4,7 @@ UPDATE tasks
 SET status = 'running',
     attempts = attempts + 1,
     lease_owner = :worker,
-    lease_expires_at = :now + :lease_ms,
+    lease_expires_at = :now + COALESCE(lease_ms, :lease_ms),
     started_at = COALESCE(started_at, :now)
 WHERE id IN (
   SELECT t.id FROM tasks t

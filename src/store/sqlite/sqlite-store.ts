@@ -36,6 +36,7 @@ function toTask(r: Row): Task {
     priority: r.priority,
     retry: JSON.parse(r.retry),
     timeout_ms: r.timeout_ms,
+    lease_ms: r.lease_ms ?? null,
     placement: JSON.parse(r.placement),
     owner: r.owner,
     status: r.status,
@@ -185,6 +186,7 @@ export class SqliteStore implements Store {
           priority: t.priority,
           retry: JSON.stringify(t.retry),
           timeout_ms: t.timeout_ms,
+          lease_ms: t.lease_ms ?? null,
           placement: JSON.stringify(t.placement ?? {}),
           owner,
           status,
@@ -408,6 +410,23 @@ export class SqliteStore implements Store {
         this.afterTerminal(r.id, r.tree_id, r.name, "failed", now, events);
       }
       return recovered.length + failed.length;
+    });
+  }
+
+  waitForWork(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const off = this.bus.on((e) => {
+        if (e.type === "task.ready") done();
+      });
+      signal?.addEventListener("abort", done, { once: true });
     });
   }
 
