@@ -10,11 +10,13 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { readdirSync } from "node:fs";
-import { emit, loadNote, median, note, peakRssMb, round, runChild, summarizeCpuProfile, summarizeCpuProfileByFile, tempDir } from "./lib.mjs";
+import { emit, gitRevision, loadNote, snapshotBuild, median, note, peakRssMb, round, runChild, summarizeCpuProfile, summarizeCpuProfileByFile, tempDir } from "./lib.mjs";
 
 const BENCH = "drain-sqlite";
 const SELF = fileURLToPath(import.meta.url);
 const ROOT = join(SELF, "..", "..");
+// Children import grove from a snapshot of dist/ taken when the run starts (see snapshotBuild).
+const BUILD = process.env.GROVE_BENCH_BUILD ?? ROOT;
 const GROUPS = 100;
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -36,7 +38,7 @@ function groveTree(shape, n) {
 }
 
 async function childGrove(dbPath, shape, concurrency, n) {
-  const { Grove, defineExecutor } = await import(pathToFileURL(join(ROOT, "dist", "index.js")).href);
+  const { Grove, defineExecutor } = await import(pathToFileURL(join(BUILD, "dist", "index.js")).href);
   const noop = defineExecutor({ id: "noop", input: { type: "object" }, execute: async () => null });
   const grove = await Grove.local({ db: dbPath, executors: [noop], concurrency });
   const doc = groveTree(shape, n);
@@ -182,22 +184,28 @@ export async function main(argv = []) {
   const list = configs(opts);
   const results = new Map(list.map((c) => [key(c), []]));
   const broken = new Map();
-  note(`drain-sqlite: ${opts.tasks} no-op tasks, ${opts.runs} runs per system, each a fresh process and SQLite file`);
+  const revision = gitRevision(ROOT);
+  note(`drain-sqlite: ${opts.tasks} no-op tasks, ${opts.runs} runs per system, each a fresh process and SQLite file; grove ${revision}`);
   loadNote("at start");
-  // Round-robin, so drift on the machine (thermal, other load) spreads over every system alike.
-  for (let run = 1; run <= opts.runs; run++) {
-    for (const c of list) {
-      if (broken.has(key(c))) continue;
-      const args = ["--child", c.system, c.shape, String(c.concurrency), String(opts.tasks)];
-      try {
-        const r = await runChild(SELF, args, { cwd: ROOT });
-        results.get(key(c)).push(r);
-        note(`  run ${run} ${key(c).padEnd(18)} enqueue ${round(r.enqueue_ms).toString().padStart(8)} ms  drain ${round(r.drain_ms).toString().padStart(8)} ms  peak RSS ${r.peak_rss_mb} MB`);
-      } catch (err) {
-        broken.set(key(c), err);
-        note(`  ${key(c)} failed, dropped from this run: ${err.message}`);
+  const build = snapshotBuild(ROOT);
+  try {
+    // Round-robin, so drift on the machine (thermal, other load) spreads over every system alike.
+    for (let run = 1; run <= opts.runs; run++) {
+      for (const c of list) {
+        if (broken.has(key(c))) continue;
+        const args = ["--child", c.system, c.shape, String(c.concurrency), String(opts.tasks)];
+        try {
+          const r = await runChild(SELF, args, { cwd: ROOT, env: { ...process.env, GROVE_BENCH_BUILD: build.root } });
+          results.get(key(c)).push(r);
+          note(`  run ${run} ${key(c).padEnd(18)} enqueue ${round(r.enqueue_ms).toString().padStart(8)} ms  drain ${round(r.drain_ms).toString().padStart(8)} ms  peak RSS ${r.peak_rss_mb} MB`);
+        } catch (err) {
+          broken.set(key(c), err);
+          note(`  ${key(c)} failed, dropped from this run: ${err.message}`);
+        }
       }
     }
+  } finally {
+    build.cleanup();
   }
 
   loadNote("at end");
@@ -222,6 +230,7 @@ export async function main(argv = []) {
         concurrency: c.concurrency,
         ...(c.system === "grove" ? {} : { workers: c.concurrency }),
         tasks: rs[0].tasks,
+        grove_revision: revision,
         enqueue_ms_median: round(median(rs.map((r) => r.enqueue_ms))),
         drain_ms_median: round(median(rs.map((r) => r.drain_ms))),
         peak_rss_mb: rss,

@@ -3,8 +3,8 @@
 // Contract (docs/BENCHMARKS.md): every measured (system, metric) pair is printed to stdout as one
 // JSON line `{"bench","system","metric","median","unit","runs",...extra}`; everything meant for
 // humans goes to stderr.
-import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -125,4 +125,25 @@ export function summarizeCpuProfileByFile(path, top = 15) {
 /** The 1/5/15-minute load averages, for the notes: other work on the machine skews every number. */
 export function loadNote(when) {
   note(`load average ${when}: ${loadavg().map((v) => v.toFixed(2)).join(" ")}`);
+}
+
+/** The commit the numbers belong to, "+dirty" when the working tree has changes. */
+export function gitRevision(cwd) {
+  const rev = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd, encoding: "utf8" });
+  if (rev.status !== 0) return "unknown";
+  const dirty = spawnSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd, encoding: "utf8" });
+  return rev.stdout.trim() + (dirty.stdout.trim() ? "+dirty" : "");
+}
+
+/**
+ * Copies dist/ (and package.json) of `root` to a temp dir whose node_modules is a symlink to the
+ * real one, so every child of a long benchmark runs the same build even when dist/ is rebuilt
+ * meanwhile. Returns the snapshot's root and a cleanup function.
+ */
+export function snapshotBuild(root) {
+  const { dir, cleanup } = tempDir("grove-bench-build-");
+  cpSync(join(root, "dist"), join(dir, "dist"), { recursive: true });
+  cpSync(join(root, "package.json"), join(dir, "package.json"));
+  symlinkSync(join(root, "node_modules"), join(dir, "node_modules"), "dir");
+  return { root: dir, cleanup };
 }

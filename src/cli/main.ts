@@ -46,6 +46,7 @@ withGlobals(
     .addOption(new Option("--lease-ms <ms>", "lease length; a crashed run's tasks are retried after it").argParser(positiveInt("--lease-ms")))
     .option("--input <key=value>", "override a tree input (value parsed as JSON when it is JSON; repeatable)", collect)
     .option("--allow-private-network", "let http tasks reach loopback and private addresses (GROVE_ALLOW_PRIVATE_NETWORK=1)")
+    .option("--detach", "store the tree and print its id without running it (a `grove worker` runs it)")
     .option("--no-progress", "plain lines even on a terminal"),
 ).action(async (file: string | undefined, opts) => (await import("./run.js")).runCommand(file, opts));
 
@@ -70,6 +71,21 @@ withGlobals(tasks.command("retry").description("start a failed, cancelled or ski
   .option("--no-run", "only reset the task; run it later with grove run --resume")
   .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
   .action(async (id: string, opts) => (await import("./tasks.js")).retryCommand(id, opts));
+
+withGlobals(tasks.command("watch").description("stream a tree's events until it ends (exit 0 completed, 1 otherwise)").argument("<tree_id>"))
+  .option("--after <seq>", "only events after this seq", "0")
+  .action(async (id: string, opts) => (await import("./watch.js")).watchCommand(id, opts));
+
+withGlobals(
+  program
+    .command("worker")
+    .description("run ready tasks of any tree in the store until SIGTERM (use with --db postgres://… on many machines)")
+    .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
+    .option("--labels <k=v,…>", "this worker's labels: tasks with a placement run only on workers having those labels")
+    .addOption(new Option("--lease-ms <ms>", "lease length (default 30000, GROVE_LEASE_MS)").argParser(positiveInt("--lease-ms")))
+    .option("--grace-ms <ms>", "on SIGTERM, how long in-flight tasks may finish before being handed back", positiveInt("--grace-ms"), 10_000)
+    .option("--allow-private-network", "let http tasks reach loopback and private addresses"),
+).action(async (opts) => (await import("./worker.js")).workerCommand(opts));
 
 const executors = program.command("executors").description("the executors this process knows");
 withGlobals(executors.command("list").description("every registered executor"))

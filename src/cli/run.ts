@@ -9,6 +9,7 @@ interface RunOpts extends GlobalOptions {
   leaseMs?: number;
   progress: boolean;
   input?: string[];
+  detach?: boolean;
   allowPrivateNetwork?: boolean;
 }
 
@@ -33,6 +34,7 @@ export function parseInputs(pairs: string[] = []): Record<string, unknown> {
 export async function runCommand(file: string | undefined, opts: RunOpts): Promise<void> {
   if (!file && !opts.resume) throw new InputError("grove run: give a tree FILE, or --resume TREE_ID", "file");
   if (file && opts.resume) throw new InputError("grove run: give either a FILE or --resume TREE_ID, not both", "file");
+  if (opts.resume && opts.detach) throw new InputError("--detach stores a new tree; it cannot be used with --resume", "detach");
   if (opts.resume && opts.input?.length) throw new InputError("--input cannot change a stored tree (--resume)", "input");
   const inputs = parseInputs(opts.input);
   const grove = await openGrove(opts);
@@ -44,6 +46,11 @@ export async function runCommand(file: string | undefined, opts: RunOpts): Promi
       treeId = tree.id;
     } else {
       treeId = (await grove.createTreeFromFile(file!, { inputs })).id;
+      if (opts.detach) {
+        if (opts.json) printJson({ tree_id: treeId });
+        else process.stdout.write(`${treeId}\n`);
+        return;
+      }
     }
     const mode = opts.json ? "quiet" : process.stdout.isTTY && opts.progress ? "tty" : "plain";
     const view = new LiveView({ mode });

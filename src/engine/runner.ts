@@ -54,6 +54,7 @@ export class Runner {
   private flushing: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private stopping = false;
+  private graceMs = 0;
   private failure: unknown = null;
 
   constructor(private readonly opts: RunnerOptions) {
@@ -66,8 +67,12 @@ export class Runner {
     this.cancelPollMs = opts.cancelPollMs ?? 300;
   }
 
-  /** Asks the loop to stop claiming; in-flight tasks are aborted and handed back. */
-  stop(): void {
+  /**
+   * Asks the loop to stop claiming. In-flight tasks get `graceMs` to finish; those still running
+   * then are aborted and handed back to `ready` for another worker.
+   */
+  stop(opts: { graceMs?: number } = {}): void {
+    this.graceMs = opts.graceMs ?? 0;
     this.stopping = true;
     this.wake();
   }
@@ -100,14 +105,19 @@ export class Runner {
         await this.idle(delay);
       }
     } finally {
+      // Leases stay heartbeated while in-flight work gets its grace period.
+      await this.shutdown();
       clearInterval(heartbeat);
       clearInterval(cancelPoll);
-      await this.shutdown();
     }
     return this.opts.treeId ? this.store.getTree(this.opts.treeId) : undefined;
   }
 
   private async shutdown(): Promise<void> {
+    const deadline = Date.now() + this.graceMs;
+    while (this.inflight.size > 0 && Date.now() < deadline && !this.failure) {
+      await this.sleep(Math.min(100, deadline - Date.now()));
+    }
     if (this.inflight.size > 0) {
       const ids = [...this.inflight.keys()];
       for (const f of this.inflight.values()) f.controller.abort(new TaskFailure("cancelled", "worker shutting down"));

@@ -1,0 +1,20 @@
+import { it, expect } from "vitest";
+import pg from "pg";
+import { startTestPostgres } from "./postgres.js";
+it("starts", async () => {
+  let t = Date.now();
+  const h = await startTestPostgres();
+  console.log("start ms", Date.now() - t);
+  t = Date.now();
+  const urls = [];
+  for (let i = 0; i < 10; i++) urls.push(await h.createDatabase());
+  console.log("10 createdb ms", Date.now() - t);
+  const c = new pg.Client({ connectionString: urls[0] });
+  await c.connect();
+  const r = await c.query("select version(), current_user");
+  console.log(r.rows);
+  await c.end();
+  t = Date.now();
+  await h.stop();
+  console.log("stop ms", Date.now() - t);
+});
