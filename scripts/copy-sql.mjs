@@ -2,7 +2,10 @@
 import { cpSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
-const pairs = [["src/store/sqlite", "dist/store/sqlite"]];
+const pairs = [
+  ["src/store/sqlite", "dist/store/sqlite"],
+  ["src/store/postgres", "dist/store/postgres"],
+];
 for (const [from, to] of pairs) {
   const walk = (dir, out) => {
     mkdirSync(out, { recursive: true });

@@ -1,6 +1,7 @@
 import { Grove } from "../client/local.js";
+import { write } from "./io.js";
 import { loadExecutors } from "./load-executors.js";
-import type { GlobalOptions } from "./main.js";
+import type { GlobalOptions } from "./program.js";
 
 /** The Grove instance a command works with, from the global flags. */
 export async function openGrove(opts: GlobalOptions & { leaseMs?: number; allowPrivateNetwork?: boolean }): Promise<Grove> {
@@ -10,5 +11,5 @@ export async function openGrove(opts: GlobalOptions & { leaseMs?: number; allowP
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  write(`${JSON.stringify(value, null, 2)}\n`);
 }

@@ -1,6 +1,7 @@
 import { NotFoundError } from "../core/errors.js";
+import { write } from "./io.js";
 import { openGrove, printJson } from "./context.js";
-import type { GlobalOptions } from "./main.js";
+import type { GlobalOptions } from "./program.js";
 
 export async function listExecutorsCommand(opts: GlobalOptions): Promise<void> {
   const grove = await openGrove({ ...opts, db: opts.db ?? ":memory:" });
@@ -10,7 +11,7 @@ export async function listExecutorsCommand(opts: GlobalOptions): Promise<void> {
       return printJson(list.map((e) => ({ id: e.id, name: e.name, description: e.description, cancelable: e.cancelable, input_schema: e.inputSchema, output_schema: e.outputSchema ?? null })));
     }
     const w = Math.max(...list.map((e) => e.id.length));
-    process.stdout.write(list.map((e) => `${e.id.padEnd(w)}  ${e.description || e.name}`).join("\n") + "\n");
+    write(list.map((e) => `${e.id.padEnd(w)}  ${e.description || e.name}`).join("\n") + "\n");
   } finally {
     await grove.close();
   }

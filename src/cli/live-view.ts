@@ -1,3 +1,4 @@
+import { io, type CommandIO } from "./io.js";
 import type { TreeResult } from "../client/result.js";
 import type { GroveEvent, Task, TaskError, TaskStatus } from "../core/types.js";
 
@@ -29,7 +30,7 @@ const COLOR: Partial<Record<TaskStatus, string>> = { running: "36", completed: "
 
 export interface ViewOptions {
   mode: "tty" | "plain" | "quiet";
-  out?: NodeJS.WriteStream;
+  out?: CommandIO["stdout"];
 }
 
 export function seconds(ms: number): string {
@@ -46,10 +47,10 @@ export class LiveView {
   private order: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private drawnLines = 0;
-  private readonly out: NodeJS.WriteStream;
+  private readonly out: CommandIO["stdout"];
 
   constructor(private readonly opts: ViewOptions) {
-    this.out = opts.out ?? process.stdout;
+    this.out = opts.out ?? io().stdout;
   }
 
   start(tasks: Task[]): void {

@@ -1,7 +1,8 @@
 import { InputError, NotFoundError } from "../core/errors.js";
+import { io, setExitCode, write } from "./io.js";
 import { LiveView } from "./live-view.js";
 import { openGrove, printJson } from "./context.js";
-import type { GlobalOptions } from "./main.js";
+import type { GlobalOptions } from "./program.js";
 
 interface RunOpts extends GlobalOptions {
   resume?: string;
@@ -48,11 +49,11 @@ export async function runCommand(file: string | undefined, opts: RunOpts): Promi
       treeId = (await grove.createTreeFromFile(file!, { inputs })).id;
       if (opts.detach) {
         if (opts.json) printJson({ tree_id: treeId });
-        else process.stdout.write(`${treeId}\n`);
+        else write(`${treeId}\n`);
         return;
       }
     }
-    const mode = opts.json ? "quiet" : process.stdout.isTTY && opts.progress ? "tty" : "plain";
+    const mode = opts.json ? "quiet" : io().stdout.isTTY && opts.progress ? "tty" : "plain";
     const view = new LiveView({ mode });
     view.start(await grove.listTasks({ treeId, limit: 1_000_000 }));
     const interrupt = new AbortController();
@@ -74,7 +75,7 @@ export async function runCommand(file: string | undefined, opts: RunOpts): Promi
     }
     view.finish(interrupted ? null : result);
     if (opts.json) printJson(result);
-    process.exitCode = interrupted ? 130 : result.status === "completed" ? 0 : 1;
+    setExitCode(interrupted ? 130 : result.status === "completed" ? 0 : 1);
   } finally {
     await grove.close();
   }

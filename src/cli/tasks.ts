@@ -1,8 +1,9 @@
 import { NotFoundError, InputError } from "../core/errors.js";
+import { io, write } from "./io.js";
 import { TASK_STATUSES, type GroveEvent, type Task, type TaskStatus } from "../core/types.js";
 import { iso, treeResult } from "../client/result.js";
 import { openGrove, printJson } from "./context.js";
-import type { GlobalOptions } from "./main.js";
+import type { GlobalOptions } from "./program.js";
 import { runCommand } from "./run.js";
 import { seconds } from "./live-view.js";
 
@@ -31,8 +32,8 @@ export async function listCommand(opts: GlobalOptions & { tree?: string; status?
   try {
     const tasks = await grove.listTasks({ treeId: opts.tree, status: opts.status as TaskStatus | undefined, executor: opts.executor, limit: opts.limit });
     if (opts.json) return printJson(tasks.map(taskJson));
-    if (tasks.length === 0) return void process.stdout.write("no tasks\n");
-    process.stdout.write(table([["ID", "TREE", "NAME", "EXECUTOR", "STATUS", "ATTEMPTS"], ...tasks.map((t) => [t.id, t.tree_id, t.name, t.executor, t.status, String(t.attempts)])]));
+    if (tasks.length === 0) return void write("no tasks\n");
+    write(table([["ID", "TREE", "NAME", "EXECUTOR", "STATUS", "ATTEMPTS"], ...tasks.map((t) => [t.id, t.tree_id, t.name, t.executor, t.status, String(t.attempts)])]));
   } finally {
     await grove.close();
   }
@@ -46,7 +47,7 @@ export async function getCommand(id: string, opts: GlobalOptions): Promise<void>
     if (opts.json) {
       return printJson({ ...taskJson(task), attempt_history: attempts.map((a) => ({ ...a, started_at: iso(a.started_at), finished_at: iso(a.finished_at) })) });
     }
-    const out = process.stdout;
+    const out = io().stdout;
     out.write(`${task.name} (${task.id})\n`);
     out.write(`  tree      ${task.tree_id}\n  executor  ${task.executor}\n  status    ${task.status}\n  attempts  ${task.attempts}\n`);
     out.write(`  priority  ${task.priority}\n  inputs    ${JSON.stringify(task.inputs)}\n`);
@@ -87,7 +88,7 @@ export async function treeCommand(id: string, opts: GlobalOptions): Promise<void
       }
     };
     walk(null, 0);
-    process.stdout.write(lines.join("\n") + "\n");
+    write(lines.join("\n") + "\n");
   } finally {
     await grove.close();
   }
@@ -113,7 +114,7 @@ export async function logsCommand(id: string, opts: GlobalOptions & { after: str
       events = await grove.store.events({ taskId: id, afterSeq: after });
     }
     if (opts.json) return printJson(events.map((e) => ({ ...e, at: iso(e.at) })));
-    process.stdout.write(events.map(eventLine).join("\n") + (events.length ? "\n" : ""));
+    write(events.map(eventLine).join("\n") + (events.length ? "\n" : ""));
   } finally {
     await grove.close();
   }
@@ -124,7 +125,7 @@ export async function cancelCommand(id: string, opts: GlobalOptions & { reason?:
   try {
     const n = await grove.cancel(id, opts.reason);
     if (opts.json) return printJson({ id, cancelled: n });
-    process.stdout.write(`cancelled ${n} task${n === 1 ? "" : "s"}\n`);
+    write(`cancelled ${n} task${n === 1 ? "" : "s"}\n`);
   } finally {
     await grove.close();
   }
@@ -138,7 +139,7 @@ export async function retryCommand(id: string, opts: GlobalOptions & { run: bool
     treeId = reset[0]!.tree_id;
     if (!opts.run) {
       if (opts.json) return printJson({ id, tree_id: treeId, reset: reset.map((t) => t.id) });
-      process.stdout.write(`reset ${reset.length} task${reset.length === 1 ? "" : "s"}; run them with: grove run --resume ${treeId}\n`);
+      write(`reset ${reset.length} task${reset.length === 1 ? "" : "s"}; run them with: grove run --resume ${treeId}\n`);
       return;
     }
   } finally {

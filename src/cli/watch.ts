@@ -1,9 +1,10 @@
 import { NotFoundError } from "../core/errors.js";
+import { setExitCode, write } from "./io.js";
 import { TERMINAL_TREE_EVENTS } from "../core/events.js";
 import { iso } from "../client/result.js";
 import { LiveView } from "./live-view.js";
 import { openGrove } from "./context.js";
-import type { GlobalOptions } from "./main.js";
+import type { GlobalOptions } from "./program.js";
 
 /**
  * `grove tasks watch TREE_ID`: streams a tree's stored events (from the start, or after
@@ -23,14 +24,14 @@ export async function watchCommand(id: string, opts: GlobalOptions & { after: st
       const events = await grove.store.events({ treeId: id, afterSeq: after, limit: 1000, scope: grove.scope });
       for (const e of events) {
         after = e.seq;
-        if (opts.json) process.stdout.write(`${JSON.stringify({ ...e, at: iso(e.at) })}\n`);
+        if (opts.json) write(`${JSON.stringify({ ...e, at: iso(e.at) })}\n`);
         else view.onEvent(e);
         if (TERMINAL_TREE_EVENTS.includes(e.type)) status = e.type.slice(5);
       }
       if (status === null && events.length < 1000) await grove.store.waitForWork(opts.pollMs ?? 200);
     }
-    if (!opts.json) process.stdout.write(`tree ${tree.name} ${status}\n`);
-    process.exitCode = status === "completed" ? 0 : 1;
+    if (!opts.json) write(`tree ${tree.name} ${status}\n`);
+    setExitCode(status === "completed" ? 0 : 1);
   } finally {
     await grove.close();
   }

@@ -1,8 +1,9 @@
 import { InputError } from "../core/errors.js";
+import { write } from "./io.js";
 import type { GroveEvent } from "../core/types.js";
 import { Runner } from "../engine/runner.js";
 import { openGrove } from "./context.js";
-import type { GlobalOptions } from "./main.js";
+import type { GlobalOptions } from "./program.js";
 
 interface WorkerOpts extends GlobalOptions {
   concurrency: number;
@@ -41,7 +42,7 @@ export async function workerCommand(opts: WorkerOpts): Promise<void> {
     settings: opts.allowPrivateNetwork ? { allowPrivateNetwork: true, outputCapBytes: 1024 * 1024 } : undefined,
   });
   const say = (line: Record<string, unknown>, text: string) =>
-    process.stdout.write(opts.json ? `${JSON.stringify({ at: new Date().toISOString(), worker: runner.workerId, ...line })}\n` : `${new Date().toISOString().slice(11, 23)} ${text}\n`);
+    write(opts.json ? `${JSON.stringify({ at: new Date().toISOString(), worker: runner.workerId, ...line })}\n` : `${new Date().toISOString().slice(11, 23)} ${text}\n`);
   const names = new Map<string, string>();
   const off = grove.store.bus.on((e: GroveEvent) => {
     if (!e.task_id) return;

@@ -1,4 +1,3 @@
-import { InputError } from "../core/errors.js";
 import type { Store } from "./store.js";
 
 export type { Store, Outcome, ClaimOptions, TaskFilter, TreeFilter, EventFilter, Attempt } from "./store.js";
@@ -7,12 +6,14 @@ export const DEFAULT_DB = ".grove/grove.db";
 
 /**
  * Opens the store named by `--db` / GROVE_DATABASE_URL: a SQLite file path (default
- * `.grove/grove.db`), `sqlite:PATH`, or `:memory:`.
+ * `.grove/grove.db`), `sqlite:PATH`, `:memory:`, or a `postgres://` / `postgresql://` URL
+ * (the PostgreSQL store and `pg` are loaded only then).
  */
 export async function openStore(db?: string): Promise<Store> {
   const target = db || process.env.GROVE_DATABASE_URL || DEFAULT_DB;
   if (/^postgres(ql)?:\/\//.test(target)) {
-    throw new InputError(`--db ${target.replace(/\/\/[^@]*@/, "//***@")}: the PostgreSQL store is not available in this version`, "db");
+    const { PostgresStore } = await import("./postgres/postgres-store.js");
+    return PostgresStore.open(target);
   }
   const path = target.startsWith("sqlite:") ? target.slice("sqlite:".length) : target;
   const { SqliteStore } = await import("./sqlite/sqlite-store.js");

@@ -88,7 +88,7 @@ export async function startTestPostgres(): Promise<TestPostgres> {
     initdbFlags: ["--encoding=UTF8", "--locale=C", "--no-sync"],
     postgresFlags: [
       "-c", "listen_addresses=127.0.0.1",
-      "-c", `unix_socket_directories=${dir}`,
+      "-c", "unix_socket_directories=", // TCP only: the socket dir would have to be writable by `postgres`
       // A throwaway cluster: durability off, speed on.
       "-c", "fsync=off",
       "-c", "synchronous_commit=off",

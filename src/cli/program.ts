@@ -1,0 +1,120 @@
+// The `grove` command tree. Only commander is imported up front: each action imports its module
+// when it runs, so `grove --version` and `grove --help` stay fast (DESIGN §1). A fresh program is
+// built per invocation, so commands can also be dispatched in-process (schedules firing an argv).
+import { Command, CommanderError, Option } from "commander";
+import { readFileSync } from "node:fs";
+import { handleError } from "./errors.js";
+import { registerScheduleCommands } from "./schedule-commands.js";
+import { withIO, write, writeErr, type CommandIO } from "./io.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const positiveInt = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CommanderError(2, "grove.invalidArgument", `${flag} must be a positive integer, got "${value}"`);
+  return n;
+};
+
+export interface GlobalOptions {
+  db?: string;
+  as?: string;
+  json?: boolean;
+  executors?: string[];
+}
+
+export function withGlobals(cmd: Command): Command {
+  return cmd
+    .option("--db <path>", "database: SQLite file (default .grove/grove.db) or GROVE_DATABASE_URL")
+    .option("--as <scope>", "act as this owner scope (default GROVE_SCOPE, or everything)")
+    .option("--json", "print JSON for scripts")
+    .option("--executors <module>", "load executors from a JS module (repeatable)", collect);
+}
+
+export function buildProgram(): Command {
+const program = new Command("grove")
+  .description("Run task trees on your machines.")
+  .version(pkg.version, "-v, --version")
+  .showHelpAfterError()
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => writeErr(s), writeOut: (s) => write(s) });
+
+withGlobals(
+  program
+    .command("run")
+    .description("validate a tree file, store it and run it to the end (exit 0 completed, 1 failed/cancelled, 2 invalid input)")
+    .argument("[file]", "tree file (.json, .yaml) in grove or apflow format")
+    .option("--resume <tree_id>", "continue a stored tree: completed tasks are not run again")
+    .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
+    .addOption(new Option("--lease-ms <ms>", "lease length; a crashed run's tasks are retried after it").argParser(positiveInt("--lease-ms")))
+    .option("--input <key=value>", "override a tree input (value parsed as JSON when it is JSON; repeatable)", collect)
+    .option("--allow-private-network", "let http tasks reach loopback and private addresses (GROVE_ALLOW_PRIVATE_NETWORK=1)")
+    .option("--detach", "store the tree and print its id without running it (a `grove worker` runs it)")
+    .option("--no-progress", "plain lines even on a terminal"),
+).action(async (file: string | undefined, opts) => (await import("./run.js")).runCommand(file, opts));
+
+const tasks = program.command("tasks").description("inspect and control tasks");
+withGlobals(tasks.command("list").description("list tasks, newest first"))
+  .option("--tree <id>", "only this tree")
+  .option("--status <status>", "only this status")
+  .option("--executor <id>", "only this executor")
+  .option("--limit <n>", "at most n", positiveInt("--limit"), 50)
+  .action(async (opts) => (await import("./tasks.js")).listCommand(opts));
+withGlobals(tasks.command("get").description("one task with its attempts").argument("<id>"))
+  .action(async (id: string, opts) => (await import("./tasks.js")).getCommand(id, opts));
+withGlobals(tasks.command("tree").description("a tree and the state of each task").argument("<id>", "tree id or task id"))
+  .action(async (id: string, opts) => (await import("./tasks.js")).treeCommand(id, opts));
+withGlobals(tasks.command("logs").description("the stored events of a task or tree").argument("<id>", "task id or tree id"))
+  .option("--after <seq>", "only events after this seq", "0")
+  .action(async (id: string, opts) => (await import("./tasks.js")).logsCommand(id, opts));
+withGlobals(tasks.command("cancel").description("cancel a task, or every unfinished task of a tree").argument("<id>", "task id or tree id"))
+  .option("--reason <text>", "stored as the cancellation message")
+  .action(async (id: string, opts) => (await import("./tasks.js")).cancelCommand(id, opts));
+withGlobals(tasks.command("retry").description("start a failed, cancelled or skipped task over, then run its tree").argument("<id>", "task id"))
+  .option("--no-run", "only reset the task; run it later with grove run --resume")
+  .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
+  .action(async (id: string, opts) => (await import("./tasks.js")).retryCommand(id, opts));
+
+withGlobals(tasks.command("watch").description("stream a tree's events until it ends (exit 0 completed, 1 otherwise)").argument("<tree_id>"))
+  .option("--after <seq>", "only events after this seq", "0")
+  .action(async (id: string, opts) => (await import("./watch.js")).watchCommand(id, opts));
+
+withGlobals(
+  program
+    .command("worker")
+    .description("run ready tasks of any tree in the store until SIGTERM (use with --db postgres://… on many machines)")
+    .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
+    .option("--labels <k=v,…>", "this worker's labels: tasks with a placement run only on workers having those labels")
+    .addOption(new Option("--lease-ms <ms>", "lease length (default 30000, GROVE_LEASE_MS)").argParser(positiveInt("--lease-ms")))
+    .option("--grace-ms <ms>", "on SIGTERM, how long in-flight tasks may finish before being handed back", positiveInt("--grace-ms"), 10_000)
+    .option("--allow-private-network", "let http tasks reach loopback and private addresses"),
+).action(async (opts) => (await import("./worker.js")).workerCommand(opts));
+
+const executors = program.command("executors").description("the executors this process knows");
+withGlobals(executors.command("list").description("every registered executor"))
+  .action(async (opts) => (await import("./executors.js")).listExecutorsCommand(opts));
+withGlobals(executors.command("schema").description("the input and output JSON Schema of an executor").argument("<id>"))
+  .action(async (id: string, opts) => (await import("./executors.js")).schemaCommand(id, opts));
+
+registerScheduleCommands(program, { withGlobals, positiveInt, collect });
+
+return program;
+}
+
+/**
+ * Runs one grove command line (without the leading `node grove`) and returns its exit code.
+ * With `target`, output and exit code go there instead of the process's stdout.
+ */
+export async function runCli(argv: string[], target?: CommandIO): Promise<number> {
+  const run = async () => {
+    try {
+      await buildProgram().parseAsync(argv, { from: "user" });
+      return target ? (target.exitCode ?? 0) : typeof process.exitCode === "number" ? process.exitCode : 0;
+    } catch (err) {
+      const code = handleError(err);
+      if (target) target.exitCode = code;
+      return code;
+    }
+  };
+  return target ? withIO(target, run) : run();
+}

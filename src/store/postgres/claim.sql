@@ -1,0 +1,21 @@
+-- ready → running for a batch in ONE statement, any tree (`grove worker`): priority order (0
+-- first), then age. FOR UPDATE SKIP LOCKED lets concurrent workers each take different rows
+-- without waiting on each other. A task with placement labels is taken only by a worker having
+-- every one of them (jsonb containment; '{}' is contained in any label set). The caller inserts
+-- the attempt rows and task.started events in the same transaction.
+UPDATE tasks
+SET status = 'running',
+    attempts = attempts + 1,
+    lease_owner = :worker::text,
+    lease_expires_at = :now::bigint + COALESCE(lease_ms, :lease_ms::bigint),
+    started_at = COALESCE(started_at, :now::bigint)
+WHERE id IN (
+  SELECT t.id FROM tasks t
+  WHERE t.status = 'ready'
+    AND t.run_after <= :now::bigint
+    AND :labels::jsonb @> t.placement
+  ORDER BY t.priority, t.created_at, t.id
+  LIMIT :limit::integer
+  FOR UPDATE SKIP LOCKED
+)
+RETURNING *

@@ -1,0 +1,9 @@
+-- running → failed (or cancelled when the executor itself reported a cancellation), for a
+-- batch, only where the worker still holds the lease.
+UPDATE tasks t
+SET status = o.status, error = o.error::json, finished_at = :now::bigint,
+    lease_owner = NULL, lease_expires_at = NULL
+FROM json_to_recordset(:outcomes::json) AS o(id text, worker text, status text, error text)
+WHERE t.id = o.id AND t.status = 'running' AND t.lease_owner = o.worker
+  AND o.status IN ('failed', 'cancelled')
+RETURNING t.id, t.tree_id, t.name, t.attempts, t.status
