@@ -1,5 +1,5 @@
 import { Grove } from "../client/local.js";
-import { write } from "./io.js";
+import { io, write } from "./io.js";
 import { loadExecutors } from "./load-executors.js";
 import type { GlobalOptions } from "./program.js";
 
@@ -10,6 +10,20 @@ export async function openGrove(opts: GlobalOptions & { leaseMs?: number; allowP
   return Grove.local({ db: opts.db, scope: opts.as, executors, leaseMs: opts.leaseMs, settings });
 }
 
-export function printJson(value: unknown): void {
-  write(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * Prints a command's JSON output. With `--jq`, the filter runs on each item (each element of an
+ * array output) and every non-null result is printed as one compact JSON line.
+ */
+export async function printJson(value: unknown): Promise<void> {
+  const filter = io().jq;
+  if (filter === undefined) return void write(`${JSON.stringify(value, null, 2)}\n`);
+  for (const item of Array.isArray(value) ? value : [value]) await printJsonLine(item);
+}
+
+/** Prints one item of a JSON-lines stream (`--jq` applied when given). */
+export async function printJsonLine(item: unknown): Promise<void> {
+  const filter = io().jq;
+  if (filter === undefined) return void write(`${JSON.stringify(item)}\n`);
+  const { applyJq } = await import("./jq.js");
+  for (const result of await applyJq(filter, item)) if (result !== null) write(`${JSON.stringify(result)}\n`);
 }

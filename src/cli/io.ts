@@ -8,6 +8,8 @@ export interface CommandIO {
   stdout: { write(chunk: string): unknown; isTTY?: boolean; columns?: number; rows?: number };
   stderr?: { write(chunk: string): unknown };
   exitCode?: number;
+  /** `--jq` filter of the running command. */
+  jq?: string;
 }
 
 const storage = new AsyncLocalStorage<CommandIO>();
@@ -16,7 +18,8 @@ export function io(): CommandIO {
   return storage.getStore() ?? processIO;
 }
 
-const processIO: CommandIO = {
+const processIO: CommandIO & { jq?: string } = {
+  jq: undefined,
   get stdout() {
     return process.stdout;
   },

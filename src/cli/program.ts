@@ -5,7 +5,7 @@ import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { handleError } from "./errors.js";
 import { registerScheduleCommands } from "./schedule-commands.js";
-import { withIO, write, writeErr, type CommandIO } from "./io.js";
+import { io, withIO, write, writeErr, type CommandIO } from "./io.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -28,7 +28,10 @@ export function withGlobals(cmd: Command): Command {
     .option("--db <path>", "database: SQLite file (default .grove/grove.db) or GROVE_DATABASE_URL")
     .option("--as <scope>", "act as this owner scope (default GROVE_SCOPE, or everything)")
     .option("--json", "print JSON for scripts")
-    .option("--executors <module>", "load executors from a JS module (repeatable)", collect);
+    .option("--executors <module>", "load executors from a JS module (repeatable)", collect)
+    .option("--jq <expr>", "with --json: apply this jq filter to each output item (null results are dropped)")
+    .option("--request-schema", "print the JSON Schema of this command's input and exit")
+    .option("--response-schema", "print the JSON Schema of this command's --json output and exit");
 }
 
 export function buildProgram(): Command {
@@ -37,7 +40,8 @@ const program = new Command("grove")
   .version(pkg.version, "-v, --version")
   .showHelpAfterError()
   .exitOverride()
-  .configureOutput({ writeErr: (s) => writeErr(s), writeOut: (s) => write(s) });
+  .configureOutput({ writeErr: (s) => writeErr(s), writeOut: (s) => write(s) })
+  .hook("preAction", async (_root, action) => checkRequest(action));
 
 withGlobals(
   program
@@ -101,6 +105,53 @@ registerScheduleCommands(program, { withGlobals, positiveInt, collect });
 return program;
 }
 
+/** `tasks list` for the command being run. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c && c.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
+}
+
+/** Validates the flags against the command's request contract; sets up `--jq`. */
+async function checkRequest(action: Command): Promise<void> {
+  const opts = action.opts() as Record<string, unknown>;
+  const { CONTRACTS } = await import("./contracts.js");
+  const contract = CONTRACTS[commandPath(action)];
+  if (contract) {
+    const parsed = contract.request.safeParse({ ...opts, args: action.args });
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const [key, ...rest] = issue.path.map(String);
+      const flag = key === "args" ? `argument ${rest.join(".")}` : `--${String(key).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+      throw Object.assign(new Error(`${flag}: ${issue.message}`), { name: "InputError" });
+    }
+  }
+  if (opts.jq !== undefined) {
+    if (!opts.json) throw Object.assign(new Error("--jq needs --json"), { name: "InputError" });
+    const { checkJq } = await import("./jq.js");
+    await checkJq(String(opts.jq));
+    io().jq = String(opts.jq);
+  }
+}
+
+/**
+ * `--request-schema` / `--response-schema`: answered before parsing, so that a command's schema
+ * can be asked for without its required arguments. Returns false when the flags are absent.
+ */
+async function printSchema(argv: string[]): Promise<boolean> {
+  const request = argv.includes("--request-schema");
+  if (!request && !argv.includes("--response-schema")) return false;
+  const { CONTRACTS, jsonSchemaOf } = await import("./contracts.js");
+  const words = argv.filter((a) => !a.startsWith("-"));
+  const path = [words.slice(0, 2).join(" "), words[0] ?? ""].find((p) => p in CONTRACTS);
+  if (!path) {
+    throw Object.assign(new Error(`--${request ? "request" : "response"}-schema: no command "${words.slice(0, 2).join(" ")}" (commands: ${Object.keys(CONTRACTS).join(", ")})`), { name: "InputError" });
+  }
+  const contract = CONTRACTS[path]!;
+  write(`${JSON.stringify(jsonSchemaOf(request ? contract.request : contract.response, request ? "input" : "output"), null, 2)}\n`);
+  return true;
+}
+
 /**
  * Runs one grove command line (without the leading `node grove`) and returns its exit code.
  * With `target`, output and exit code go there instead of the process's stdout.
@@ -108,6 +159,7 @@ return program;
 export async function runCli(argv: string[], target?: CommandIO): Promise<number> {
   const run = async () => {
     try {
+      if (await printSchema(argv)) return 0;
       await buildProgram().parseAsync(argv, { from: "user" });
       return target ? (target.exitCode ?? 0) : typeof process.exitCode === "number" ? process.exitCode : 0;
     } catch (err) {

@@ -3,7 +3,7 @@ import { setExitCode, write } from "./io.js";
 import { TERMINAL_TREE_EVENTS } from "../core/events.js";
 import { iso } from "../client/result.js";
 import { LiveView } from "./live-view.js";
-import { openGrove } from "./context.js";
+import { openGrove, printJsonLine } from "./context.js";
 import type { GlobalOptions } from "./program.js";
 
 /**
@@ -24,7 +24,7 @@ export async function watchCommand(id: string, opts: GlobalOptions & { after: st
       const events = await grove.store.events({ treeId: id, afterSeq: after, limit: 1000, scope: grove.scope });
       for (const e of events) {
         after = e.seq;
-        if (opts.json) write(`${JSON.stringify({ ...e, at: iso(e.at) })}\n`);
+        if (opts.json) await printJsonLine({ ...e, at: iso(e.at) });
         else view.onEvent(e);
         if (TERMINAL_TREE_EVENTS.includes(e.type)) status = e.type.slice(5);
       }

@@ -2,7 +2,7 @@ import { InputError } from "../core/errors.js";
 import { write } from "./io.js";
 import type { GroveEvent } from "../core/types.js";
 import { Runner } from "../engine/runner.js";
-import { openGrove } from "./context.js";
+import { openGrove, printJsonLine } from "./context.js";
 import type { GlobalOptions } from "./program.js";
 
 interface WorkerOpts extends GlobalOptions {
@@ -41,8 +41,13 @@ export async function workerCommand(opts: WorkerOpts): Promise<void> {
     leaseMs: opts.leaseMs ?? (process.env.GROVE_LEASE_MS ? Number(process.env.GROVE_LEASE_MS) : undefined),
     settings: opts.allowPrivateNetwork ? { allowPrivateNetwork: true, outputCapBytes: 1024 * 1024 } : undefined,
   });
-  const say = (line: Record<string, unknown>, text: string) =>
-    write(opts.json ? `${JSON.stringify({ at: new Date().toISOString(), worker: runner.workerId, ...line })}\n` : `${new Date().toISOString().slice(11, 23)} ${text}\n`);
+  // JSON lines go through printJsonLine (for --jq) in order, even though it is async.
+  let printed = Promise.resolve();
+  const say = (line: Record<string, unknown>, text: string) => {
+    if (!opts.json) return void write(`${new Date().toISOString().slice(11, 23)} ${text}\n`);
+    const item = { at: new Date().toISOString(), worker: runner.workerId, ...line };
+    printed = printed.then(() => printJsonLine(item)).catch(() => undefined);
+  };
   const names = new Map<string, string>();
   const off = grove.store.bus.on((e: GroveEvent) => {
     if (!e.task_id) return;
@@ -77,6 +82,7 @@ export async function workerCommand(opts: WorkerOpts): Promise<void> {
     await grove.close();
   }
   say({ event: "stopped" }, "worker stopped");
+  await printed;
   // Work handed back may still have timers or sockets of executors that ignored their abort
   // signal: they must not keep running (and causing side effects) after the hand-back.
   process.exit(process.exitCode ?? 0);
