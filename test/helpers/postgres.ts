@@ -42,27 +42,51 @@ function withDatabase(url: string, db: string): string {
 
 let fileSeq = 0;
 
+/**
+ * Hands out new databases. CREATE DATABASE copies template1 (~150 ms), so the next one is created
+ * in the background while the current test runs.
+ */
+function creator(admin: pg.Client, baseUrl: string, prefix: string) {
+  let n = 0;
+  const created: string[] = [];
+  const make = async () => {
+    const name = `${prefix}_${n++}`;
+    await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
+    created.push(name);
+    return withDatabase(baseUrl, name);
+  };
+  let ahead: Promise<string> | undefined;
+  return {
+    next(): Promise<string> {
+      const current = ahead ?? make();
+      ahead = make();
+      ahead.catch(() => undefined); // reported when handed out
+      return current;
+    },
+    /** Waits for a database being made ahead, then lists every database made. */
+    async drain(): Promise<string[]> {
+      await ahead?.catch(() => undefined);
+      ahead = undefined;
+      return created;
+    },
+  };
+}
+
 /** Starts (or connects to) the test server. Call once per test file, in `beforeAll`. */
 export async function startTestPostgres(): Promise<TestPostgres> {
   const external = process.env.GROVE_TEST_DATABASE_URL;
   const prefix = `grove_t${process.pid}_${Date.now().toString(36)}_${fileSeq++}`;
-  let n = 0;
-  const created: string[] = [];
 
   if (external) {
     const admin = new pg.Client({ connectionString: external });
     await admin.connect();
+    const databases = creator(admin, external, prefix);
     return {
       kind: "external",
       adminUrl: external,
-      async createDatabase() {
-        const name = `${prefix}_${n++}`;
-        await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-        created.push(name);
-        return withDatabase(external, name);
-      },
+      createDatabase: databases.next,
       async stop() {
-        for (const name of created) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
+        for (const name of await databases.drain()) await admin.query(`DROP DATABASE IF EXISTS ${admin.escapeIdentifier(name)} WITH (FORCE)`);
         await admin.end();
       },
     };
@@ -114,16 +138,13 @@ export async function startTestPostgres(): Promise<TestPostgres> {
   const adminUrl = `postgres://postgres:${password}@127.0.0.1:${port}/postgres`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
+  const databases = creator(admin, adminUrl, prefix);
   return {
     kind: "embedded",
     adminUrl,
-    async createDatabase() {
-      const name = `${prefix}_${n++}`;
-      await admin.query(`CREATE DATABASE ${admin.escapeIdentifier(name)}`);
-      created.push(name);
-      return withDatabase(adminUrl, name);
-    },
+    createDatabase: databases.next,
     async stop() {
+      await databases.drain().catch(() => undefined);
       await admin.end().catch(() => undefined);
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/index.js";
 import { PostgresStore } from "../../src/store/postgres/postgres-store.js";
+import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { Store } from "../../src/store/store.js";
 import { startTestPostgres, type TestPostgres } from "../helpers/postgres.js";
 import { makeTree, storeConformance } from "./conformance.js";
@@ -138,7 +139,7 @@ describe("PostgresStore specifics", () => {
     expect(ms).toBeLessThan(5_000);
   });
 
-  it("wakes on a retry, a release and a completion that frees a dependent, not on a plain claim", async () => {
+  it("wakes on a release, a completion that frees a dependent and a retry, not on a plain claim", async () => {
     const url = await server.createDatabase();
     const waiter = await openOn(url);
     const writer = await openOn(url);
@@ -158,6 +159,40 @@ describe("PostgresStore specifics", () => {
     expect(await wakesWithin(5_000, () => writer.release("w", [t.ids.a!]))).toBe(true);
     await writer.claim({ workerId: "w", limit: 1, leaseMs: 30_000 });
     expect(await wakesWithin(5_000, () => writer.finish([{ taskId: t.ids.a!, workerId: "w", kind: "completed", result: 1 }]))).toBe(true);
+    const [root] = await writer.claim({ workerId: "w", limit: 1, leaseMs: 30_000 });
+    await writer.finish([{ taskId: root!.id, workerId: "w", kind: "failed", error: { type: "exit_code", message: "x" } }]);
+    expect(await wakesWithin(5_000, () => writer.retry(root!.id))).toBe(true);
+  });
+
+  it("writes the same tasks, attempts and events as the SQLite store for the same run", async () => {
+    const run = async (s: Store) => {
+      const t = makeTree([
+        { name: "a" }, { name: "b", deps: ["a"] }, { name: "c", deps: ["b", ["a", false]] }, { name: "d" }, { name: "e", deps: ["d"] },
+        { name: "x", parent: "root" }, { name: "root", deps: ["c", ["e", false], "x"] },
+      ]);
+      await s.createTree(t);
+      const name = Object.fromEntries(Object.entries(t.ids).map(([k, v]) => [v, k]));
+      let claimed = await s.claim({ workerId: "w", limit: 10, leaseMs: 1000 });
+      await s.finish(claimed.map((x) => x.name === "a"
+        ? { taskId: x.id, workerId: "w", kind: "failed" as const, error: { type: "exit_code" as const, message: "m" } }
+        : { taskId: x.id, workerId: "w", kind: "completed" as const, result: { out: x.name }, resolvedInputs: { q: 1 } }));
+      claimed = await s.claim({ workerId: "w", limit: 10, leaseMs: 1000 });
+      await s.finish(claimed.map((x) => ({ taskId: x.id, workerId: "w", kind: "completed" as const, result: 1 })));
+      const reset = (await s.retry(t.ids.a!)).map((x) => x.name);
+      await s.claim({ workerId: "w", limit: 10, leaseMs: 1000 });
+      await s.cancel(t.id);
+      const events = (await s.events({ treeId: t.id })).map((e) => `${e.type} ${e.task_id ? name[e.task_id] : "-"} ${JSON.stringify(e.data)}`);
+      const tasks = (await s.listTasks({ treeId: t.id })).map((x) => [x.name, x.status, x.attempts, x.error, x.result, x.finished_at !== null]);
+      const attempts = [];
+      for (const id of Object.values(t.ids)) {
+        for (const a of await s.attempts(id)) attempts.push([name[a.task_id], a.attempt, a.outcome, a.resolved_inputs, a.error, a.finished_at !== null]);
+      }
+      return { reset, tree: (await s.getTree(t.id))!.status, tasks: tasks.sort(), attempts: attempts.sort(), events: events.sort() };
+    };
+    const sqlite = new SqliteStore({ path: ":memory:" });
+    const expected = await run(sqlite);
+    await sqlite.close();
+    expect(await run(await openOn(await server.createDatabase()))).toEqual(expected);
   });
 
   it("runs its statements as prepared statements", async () => {

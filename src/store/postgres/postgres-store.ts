@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { IllegalTransitionError, NotFoundError } from "../../core/errors.js";
+import { IllegalTransitionError, InputError, NotFoundError } from "../../core/errors.js";
 import { EventBus } from "../../core/events.js";
 import { normalizeScope } from "../../core/scope.js";
 import { RETRYABLE } from "../../core/status.js";
@@ -49,6 +49,16 @@ const MIGRATION_LOCK_KEY = 0x67726f7665;
 export const READY_CHANNEL = "grove_ready";
 
 const TX_RETRIES = 5;
+
+export const DEFAULT_POOL_SIZE = 10;
+
+function defaultPoolSize(): number {
+  const env = process.env.GROVE_PG_POOL_SIZE;
+  if (!env) return DEFAULT_POOL_SIZE;
+  const n = Number.parseInt(env, 10);
+  if (!Number.isInteger(n) || n < 1 || String(n) !== env.trim()) throw new InputError(`GROVE_PG_POOL_SIZE must be a positive integer, got "${env}"`, "GROVE_PG_POOL_SIZE");
+  return n;
+}
 
 type Row = Record<string, any>;
 
@@ -167,7 +177,10 @@ interface Done {
 type Client = pg.PoolClient;
 
 export interface PostgresStoreOptions {
-  /** Connections in this process's pool (default 10); the LISTEN connection comes on top. */
+  /**
+   * Connections in this process's pool (default GROVE_PG_POOL_SIZE, else 10); the LISTEN
+   * connection comes on top. See docs/postgres.md for sizing.
+   */
   poolSize?: number;
   /** Clock (epoch ms); tests pin it. Lease times compare against this, not the server's clock. */
   now?: () => number;
@@ -203,7 +216,7 @@ export class PostgresStore implements Store {
       idleTimeoutMillis: 30_000,
       ...opts.pool,
       connectionString: url,
-      max: opts.poolSize ?? 10,
+      max: opts.poolSize ?? defaultPoolSize(),
       types,
     });
     // An idle connection that dies (server restart, network) must not crash the process: the
@@ -285,19 +298,18 @@ export class PostgresStore implements Store {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.connect();
       const pending: PendingEvent[] = [];
+      let out: T;
+      let events: GroveEvent[];
+      let readyTrees: string[];
       try {
         await c.query("BEGIN");
-        const out = await fn(c, pending);
-        const events = await this.insertEvents(c, pending);
-        const readyTrees = [...new Set(events.filter((e) => e.type === "task.ready").map((e) => e.tree_id))];
+        out = await fn(c, pending);
+        events = await this.insertEvents(c, pending);
+        readyTrees = [...new Set(events.filter((e) => e.type === "task.ready").map((e) => e.tree_id))];
         if (readyTrees.length > 0) {
           await this.run(c, q("notify_ready", `SELECT pg_notify('${READY_CHANNEL}', t) FROM unnest(:trees::text[]) AS t`), { trees: readyTrees });
         }
         await c.query("COMMIT");
-        c.release();
-        this.bus.emit(events);
-        if (readyTrees.length > 0) this.wake();
-        return out;
       } catch (err) {
         let broken: Error | undefined;
         await c.query("ROLLBACK").catch((e: Error) => {
@@ -308,12 +320,19 @@ export class PostgresStore implements Store {
         if ((code === "40P01" || code === "40001") && attempt < TX_RETRIES) continue;
         throw err;
       }
+      c.release();
+      this.bus.emit(events);
+      if (readyTrees.length > 0) this.wake();
+      return out;
     }
   }
 
   private async insertEvents(c: Client, pending: PendingEvent[]): Promise<GroveEvent[]> {
     if (pending.length === 0) return [];
-    const rows = await this.run(c, this.st.insert_events, { events: JSON.stringify(pending) });
+    // Payloads travel as JSON text inside the batch (cast to json in SQL): json_to_recordset
+    // would refuse a \u0000 escape in a nested value.
+    const batch = pending.map((e) => ({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: JSON.stringify(e.data), at: e.at }));
+    const rows = await this.run(c, this.st.insert_events, { events: JSON.stringify(batch) });
     // nextval runs in insertion order (the statement orders by position), so the ascending seqs
     // belong to the events in the order given.
     const seqs = rows.map((r) => r.seq as number).sort((a, b) => a - b);
@@ -359,7 +378,7 @@ export class PostgresStore implements Store {
         parent_id: t.parent_id,
         name: t.name,
         executor: t.executor,
-        inputs: t.inputs,
+        inputs: JSON.stringify(t.inputs),
         dependencies: t.dependencies,
         priority: t.priority,
         retry: t.retry,
@@ -472,9 +491,9 @@ export class PostgresStore implements Store {
       };
       const kinds = outcomes.map((o) => (o.kind === "completed" ? "complete" : o.kind === "failed" && o.retryAt !== undefined ? "retry" : "fail"));
       const idx = (k: string) => kinds.flatMap((x, i) => (x === k ? [i] : []));
-      await apply(this.st.complete, idx("complete"), (o) => ({ result: (o as { result: unknown }).result ?? null }));
-      await apply(this.st.retry, idx("retry"), (o) => ({ error: (o as { error: TaskError }).error, run_after: (o as { retryAt: number }).retryAt }));
-      await apply(this.st.fail, idx("fail"), (o) => ({ error: (o as { error: TaskError }).error, status: o.kind === "cancelled" ? "cancelled" : "failed" }));
+      await apply(this.st.complete, idx("complete"), (o) => ({ result: JSON.stringify((o as { result: unknown }).result ?? null) }));
+      await apply(this.st.retry, idx("retry"), (o) => ({ error: JSON.stringify((o as { error: TaskError }).error), run_after: (o as { retryAt: number }).retryAt }));
+      await apply(this.st.fail, idx("fail"), (o) => ({ error: JSON.stringify((o as { error: TaskError }).error), status: o.kind === "cancelled" ? "cancelled" : "failed" }));
 
       const result = outcomes.map((_o, i) => accepted.has(i));
       const refused = result.flatMap((ok, i) => (ok ? [] : [i]));
@@ -498,7 +517,7 @@ export class PostgresStore implements Store {
         const kind = kinds[i];
         const outcome: Attempt["outcome"] = kind === "complete" ? "completed" : kind === "retry" ? "retrying" : (row.status as "failed" | "cancelled");
         const error = o.kind === "completed" ? null : o.error;
-        attemptRows.push({ task_id: o.taskId, attempt, outcome, resolved_inputs: o.resolvedInputs ?? null, error });
+        attemptRows.push({ task_id: o.taskId, attempt, outcome, resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null, error: error ? JSON.stringify(error) : null });
         const base = { tree_id: row.tree_id as string, task_id: o.taskId, at: now };
         if (outcome === "retrying") {
           events.push({ ...base, type: "task.retrying", data: { name: row.name, attempt, error, run_after: (o as { retryAt: number }).retryAt } });
@@ -592,7 +611,7 @@ export class PostgresStore implements Store {
       const failed = await this.run(c, this.st.fail_expired, { now, max_expiries: MAX_LEASE_EXPIRIES, error: JSON.stringify(error) });
       const attemptRows = [
         ...recovered.map((r) => ({ task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: null })),
-        ...failed.map((r) => ({ task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error })),
+        ...failed.map((r) => ({ task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: JSON.stringify(error) })),
       ];
       if (attemptRows.length > 0) await this.run(c, this.st.finish_attempt, { now, rows: JSON.stringify(attemptRows) });
       for (const r of failed) events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.failed", data: { name: r.name, attempt: r.attempts, error }, at: now });
@@ -699,7 +718,7 @@ export class PostgresStore implements Store {
       // Cancel everything first, then release: otherwise a parent would be skipped (its children
       // cancelled) before its own turn to be cancelled came.
       const cancelled = await this.run(c, this.st.cancel, { ids, error: JSON.stringify(error), now });
-      cancelled.sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      cancelled.sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       for (const r of cancelled) events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.cancelled", data: { name: r.name, error }, at: now });
       await this.afterTerminal(c, cancelled.map((r) => ({ id: r.id, tree_id: r.tree_id, name: r.name, status: "cancelled" })), now, events);
       return cancelled.length;
@@ -723,7 +742,7 @@ export class PostgresStore implements Store {
         q(
           "retry_closure",
           `WITH RECURSIVE r(id, depth) AS (
-             SELECT :id::text, 0
+             SELECT :id::text COLLATE "C", 0
              UNION
              SELECT d.task_id, r.depth + 1 FROM task_deps d JOIN tasks t ON t.id = d.task_id JOIN r ON d.dep_id = r.id
              WHERE t.status = 'skipped')
