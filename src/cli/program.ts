@@ -148,7 +148,15 @@ async function printSchema(argv: string[]): Promise<boolean> {
     throw Object.assign(new Error(`--${request ? "request" : "response"}-schema: no command "${words.slice(0, 2).join(" ")}" (commands: ${Object.keys(CONTRACTS).join(", ")})`), { name: "InputError" });
   }
   const contract = CONTRACTS[path]!;
-  write(`${JSON.stringify(jsonSchemaOf(request ? contract.request : contract.response, request ? "input" : "output"), null, 2)}\n`);
+  const schema = jsonSchemaOf(request ? contract.request : contract.response, request ? "input" : "output");
+  const jqAt = argv.indexOf("--jq");
+  if (jqAt >= 0 && argv[jqAt + 1] !== undefined) {
+    const { checkJq } = await import("./jq.js");
+    await checkJq(argv[jqAt + 1]!);
+    io().jq = argv[jqAt + 1];
+  }
+  const { printJson } = await import("./context.js");
+  await printJson(schema);
   return true;
 }
 
