@@ -1,7 +1,17 @@
 import { Grove } from "../client/local.js";
+import { ExecutorRegistry, globalRegistry } from "../core/registry.js";
+import { registerBuiltins } from "../executors/index.js";
 import { io, write } from "./io.js";
 import { loadExecutors } from "./load-executors.js";
 import type { GlobalOptions } from "./program.js";
+
+/** The executors a command knows (built-ins, --executors modules, grove.config), without a store. */
+export async function loadRegistry(opts: GlobalOptions): Promise<ExecutorRegistry> {
+  const registry = globalRegistry.clone();
+  registerBuiltins(registry);
+  for (const ex of await loadExecutors(opts.executors)) registry.register(ex, { override: true });
+  return registry;
+}
 
 /** The Grove instance a command works with, from the global flags. */
 export async function openGrove(opts: GlobalOptions & { leaseMs?: number; allowPrivateNetwork?: boolean }): Promise<Grove> {

@@ -18,4 +18,9 @@ export class EventBus {
   }
 }
 
+/** Whether an event means a task became claimable (a worker waiting for work should wake). */
+export function makesReady(e: Pick<GroveEvent, "type" | "data">): boolean {
+  return e.type === "task.ready" || (e.type === "task.created" && e.data.status === "ready");
+}
+
 export const TERMINAL_TREE_EVENTS: readonly EventType[] = ["tree.completed", "tree.failed", "tree.cancelled"];

@@ -52,6 +52,7 @@ export class Runner {
   private outcomes: Outcome[] = [];
   private events: NewEvent[] = [];
   private flushing: Promise<void> | null = null;
+  private claimLock: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | null = null;
   private stopping = false;
   private graceMs = 0;
@@ -86,9 +87,12 @@ export class Runner {
       for (;;) {
         if (this.failure) throw this.failure;
         if (this.stopping) break;
-        const free = this.concurrency - this.inflight.size;
-        const claimed = free > 0 ? await this.store.claim({ workerId: this.workerId, limit: free, leaseMs: this.leaseMs, treeId: this.opts.treeId, labels: this.opts.labels }) : [];
-        if (claimed.length > 0) await this.start(claimed);
+        const claimed = await this.exclusive(async () => {
+          const free = this.concurrency - this.inflight.size;
+          const tasks = free > 0 ? await this.store.claim(this.claimOptions(free)) : [];
+          if (tasks.length > 0) await this.start(tasks);
+          return tasks;
+        });
         if (claimed.length > 0 && this.inflight.size < this.concurrency) continue;
         if (this.inflight.size > 0 || this.outcomes.length > 0 || this.flushing) {
           await this.sleep(this.pollMs);
@@ -126,7 +130,26 @@ export class Runner {
     await this.flush().catch(() => undefined);
   }
 
+  private claimOptions(limit: number) {
+    return { workerId: this.workerId, limit, leaseMs: this.leaseMs, treeId: this.opts.treeId, labels: this.opts.labels };
+  }
+
+  /**
+   * Claims happen in the main loop and in flush (finish + claim in one transaction); running them
+   * one at a time keeps `inflight` exact, so concurrency is never exceeded.
+   */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.claimLock.then(fn);
+    this.claimLock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
   private async start(tasks: Task[]): Promise<void> {
+    // Slots are taken before any await, so a concurrent claim sees them.
+    for (const task of tasks) this.inflight.set(task.id, { task, controller: new AbortController() });
     const depIds = new Set<string>();
     for (const t of tasks) for (const d of t.dependencies) depIds.add(d.task);
     const deps = depIds.size > 0 ? new Map((await this.store.getTasks([...depIds])).map((t) => [t.id, t])) : new Map<string, Task>();
@@ -137,8 +160,7 @@ export class Runner {
         const dep = deps.get(d.task);
         if (dep) dependencies[dep.name] = { status: dep.status, result: dep.status === "completed" ? dep.result : null, error: dep.error };
       }
-      const controller = new AbortController();
-      this.inflight.set(task.id, { task, controller });
+      const controller = this.inflight.get(task.id)!.controller;
       void runAttempt({
         task,
         tree,
@@ -175,13 +197,19 @@ export class Runner {
   private async flush(): Promise<void> {
     try {
       while (this.outcomes.length > 0 || this.events.length > 0) {
-        const events = this.events;
-        const outcomes = this.outcomes;
-        this.events = [];
-        this.outcomes = [];
-        if (events.length > 0) await this.store.appendEvents(events);
-        if (outcomes.length > 0) await this.store.finish(outcomes);
-        for (const o of outcomes) this.inflight.delete(o.taskId);
+        await this.exclusive(async () => {
+          const events = this.events;
+          const outcomes = this.outcomes;
+          this.events = [];
+          this.outcomes = [];
+          // The slots of the tasks being finished are free for the tasks claimed in the same
+          // transaction.
+          const free = this.concurrency - (this.inflight.size - outcomes.length);
+          const claim = !this.stopping && free > 0 ? this.claimOptions(free) : undefined;
+          const { claimed } = await this.store.finishAndClaim(outcomes, { events, claim });
+          for (const o of outcomes) this.inflight.delete(o.taskId);
+          if (claimed.length > 0) await this.start(claimed);
+        });
       }
     } catch (err) {
       this.failure = err;

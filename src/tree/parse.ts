@@ -1,4 +1,10 @@
-import { parse as parseYaml, YAMLError } from "yaml";
+import { createRequire } from "node:module";
+
+// yaml is loaded on first use (a YAML tree file): most runs read JSON, and it costs ~60 ms to load.
+const require = createRequire(import.meta.url);
+type YamlModule = typeof import("yaml");
+let yamlModule: YamlModule | undefined;
+const yaml = (): YamlModule => (yamlModule ??= require("yaml") as YamlModule);
 import { InputError } from "../core/errors.js";
 
 // Turning the text of a tree file into a plain value (DESIGN §3). JSON by default, YAML when the
@@ -31,9 +37,9 @@ function parseJsonText(text: string, fileName: string): unknown {
 
 function parseYamlText(text: string, fileName: string): unknown {
   try {
-    return parseYaml(text);
+    return yaml().parse(text);
   } catch (err) {
-    if (err instanceof YAMLError) {
+    if (err instanceof yaml().YAMLError) {
       const reason = oneLine(err.message.replace(/ at line \d+, column \d+:[\s\S]*$/, ""));
       const at = err.linePos?.[0];
       const where = at ? ` at line ${at.line} column ${at.col}` : "";

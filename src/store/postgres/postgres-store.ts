@@ -3,12 +3,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { IllegalTransitionError, InputError, NotFoundError } from "../../core/errors.js";
-import { EventBus } from "../../core/events.js";
+import { EventBus, makesReady } from "../../core/events.js";
 import { normalizeScope } from "../../core/scope.js";
 import { RETRYABLE } from "../../core/status.js";
 import { isTerminal } from "../../core/types.js";
 import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree } from "../../core/types.js";
 import type { Attempt, ClaimOptions, EventFilter, Outcome, Store, TaskFilter, TreeFilter } from "../store.js";
+import type { ScheduleStore } from "../schedule-store.js";
+import { PostgresSchedules } from "./postgres-schedules.js";
 
 // The PostgreSQL store (DESIGN §6): the same semantics, events, attempt rows and errors as the
 // SQLite store, for many worker processes on many machines sharing one database.
@@ -224,6 +226,12 @@ export class PostgresStore implements Store {
     this.pool.on("error", () => undefined);
   }
 
+  private scheduleStore?: PostgresSchedules;
+  /** The schedules kept in this database (DESIGN §7). */
+  schedules(): ScheduleStore {
+    return (this.scheduleStore ??= new PostgresSchedules(this.pool, this.now));
+  }
+
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const store = new PostgresStore(url, opts);
     try {
@@ -305,7 +313,7 @@ export class PostgresStore implements Store {
         await c.query("BEGIN");
         out = await fn(c, pending);
         events = await this.insertEvents(c, pending);
-        readyTrees = [...new Set(events.filter((e) => e.type === "task.ready").map((e) => e.tree_id))];
+        readyTrees = [...new Set(events.filter(makesReady).map((e) => e.tree_id))];
         if (readyTrees.length > 0) {
           await this.run(c, q("notify_ready", `SELECT pg_notify('${READY_CHANNEL}', t) FROM unnest(:trees::text[]) AS t`), { trees: readyTrees });
         }
@@ -392,8 +400,8 @@ export class PostgresStore implements Store {
       const deps = tree.tasks.flatMap((t) => t.dependencies.map((d) => ({ dep_id: d.task, task_id: t.id, required: d.required })));
       if (deps.length > 0) await this.run(c, this.st.insert_deps, { deps: JSON.stringify(deps) });
       for (const t of tasks) {
-        events.push({ tree_id: tree.id, task_id: t.id, type: "task.created", data: { name: t.name, executor: t.executor }, at: now });
-        if (t.status === "ready") events.push({ tree_id: tree.id, task_id: t.id, type: "task.ready", data: { name: t.name }, at: now });
+        // One event per task: its initial status says whether it is ready.
+        events.push({ tree_id: tree.id, task_id: t.id, type: "task.created", data: { name: t.name, executor: t.executor, status: t.status }, at: now });
       }
     });
     this.rootOf.set(tree.id, tree.root_id);
@@ -452,8 +460,22 @@ export class PostgresStore implements Store {
   // ---- the hot path -------------------------------------------------------------------------
 
   async claim(o: ClaimOptions): Promise<Task[]> {
-    const now = o.now ?? this.now();
+    return this.tx(async (c, events) => this.claimIn(c, events, o));
+  }
+
+  async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: Task[] }> {
+    const now = this.now();
     return this.tx(async (c, events) => {
+      for (const e of opts.events ?? []) events.push({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at: e.at ?? now });
+      const accepted = outcomes.length > 0 ? await this.finishIn(c, events, outcomes, now) : [];
+      const claimed = opts.claim ? await this.claimIn(c, events, opts.claim) : [];
+      return { accepted, claimed };
+    });
+  }
+
+  private async claimIn(c: Client, events: PendingEvent[], o: ClaimOptions): Promise<Task[]> {
+    const now = o.now ?? this.now();
+    {
       const rows = await this.run(c, o.treeId ? this.st.claim_tree : this.st.claim, {
         worker: o.workerId,
         now,
@@ -469,13 +491,17 @@ export class PostgresStore implements Store {
         events.push({ tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
       }
       return tasks;
-    });
+    }
   }
 
   async finish(outcomes: readonly Outcome[]): Promise<boolean[]> {
     if (outcomes.length === 0) return [];
     const now = this.now();
-    return this.tx(async (c, events) => {
+    return this.tx(async (c, events) => this.finishIn(c, events, outcomes, now));
+  }
+
+  private async finishIn(c: Client, events: PendingEvent[], outcomes: readonly Outcome[], now: number): Promise<boolean[]> {
+    {
       // Index of each outcome → the row its transition returned (accepted outcomes only).
       const accepted = new Map<number, Row>();
       const apply = async (stmt: Stmt, picked: number[], toJson: (o: Outcome) => Record<string, unknown>) => {
@@ -530,7 +556,7 @@ export class PostgresStore implements Store {
       if (attemptRows.length > 0) await this.run(c, this.st.finish_attempt, { now, rows: JSON.stringify(attemptRows) });
       await this.afterTerminal(c, done, now, events);
       return result;
-    });
+    }
   }
 
   /**

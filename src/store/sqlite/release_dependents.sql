@@ -1,10 +1,17 @@
--- A dependency became terminal: every pending dependent waits for one less; a required
--- dependency that did not complete marks the dependent to be skipped.
-UPDATE tasks
-SET deps_waiting = tasks.deps_waiting - 1,
-    dep_failed = CASE
-      WHEN tasks.dep_failed IS NULL AND d.required = 1 AND :dep_ok = 0 THEN :dep_name
-      ELSE tasks.dep_failed END
-FROM task_deps d
-WHERE d.dep_id = :dep_id AND tasks.id = d.task_id AND tasks.status = 'pending'
-RETURNING tasks.id, tasks.tree_id, tasks.deps_waiting, tasks.dep_failed
+-- A set of tasks became terminal: every waiting dependent waits for that many fewer; a required
+-- dependency that did not complete marks the dependent to be skipped. One statement per level
+-- of the DAG (the caller feeds the dependents skipped here back in as the next set).
+WITH done AS (
+  SELECT d.value ->> 'id' AS id, d.value ->> 'name' AS name, d.value ->> 'ok' AS ok FROM json_each(:done) AS d
+), hit AS (
+  SELECT td.task_id, count(*) AS n,
+         min(CASE WHEN td.required = 1 AND done.ok = 0 THEN done.name END) AS failed
+  FROM task_deps td JOIN done ON done.id = td.dep_id
+  GROUP BY td.task_id
+)
+UPDATE task_waits
+SET deps_waiting = task_waits.deps_waiting - hit.n,
+    dep_failed = COALESCE(task_waits.dep_failed, hit.failed)
+FROM hit
+WHERE task_waits.task_id = hit.task_id
+RETURNING task_waits.task_id AS id, task_waits.tree_id, task_waits.deps_waiting, task_waits.dep_failed

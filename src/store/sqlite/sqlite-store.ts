@@ -3,12 +3,14 @@ import { mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { IllegalTransitionError, NotFoundError } from "../../core/errors.js";
-import { EventBus } from "../../core/events.js";
+import { EventBus, makesReady } from "../../core/events.js";
 import { normalizeScope } from "../../core/scope.js";
 import { RETRYABLE } from "../../core/status.js";
 import { isTerminal } from "../../core/types.js";
 import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree, TreeStatus } from "../../core/types.js";
 import type { Attempt, ClaimOptions, EventFilter, Outcome, Store, TaskFilter, TreeFilter } from "../store.js";
+import type { ScheduleStore } from "../schedule-store.js";
+import { SqliteSchedules } from "./sqlite-schedules.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sql = (name: string) => readFileSync(join(here, `${name}.sql`), "utf8");
@@ -17,6 +19,8 @@ const sql = (name: string) => readFileSync(join(here, `${name}.sql`), "utf8");
 export const MAX_LEASE_EXPIRIES = 3;
 
 type Row = Record<string, any>;
+type PendingEvent = Omit<GroveEvent, "seq">;
+type Done = { id: string; tree_id: string; name: string; status: TaskStatus };
 
 const SCOPE_SQL = "(:scope = '' OR owner = :scope OR substr(owner, 1, length(:scope) + 1) = :scope || '/')";
 
@@ -102,11 +106,17 @@ export class SqliteStore implements Store {
     this.db.pragma("foreign_keys = ON");
     this.migrate();
     const names = [
-      "insert_tree", "insert_task", "insert_dep", "insert_event", "claim", "insert_attempt",
-      "finish_attempt", "complete", "fail", "retry", "release_dependents", "mark_ready", "skip",
+      "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait", "insert_events", "claim_select", "claim", "insert_attempts",
+      "finish_attempts", "complete", "fail", "retry", "release_dependents", "mark_ready", "skip",
       "cancel", "heartbeat", "release", "still_held", "recover_expired", "fail_expired", "finish_tree", "retry_reset",
     ];
     this.st = Object.fromEntries(names.map((n) => [n, this.db.prepare(sql(n))]));
+  }
+
+  private scheduleStore?: SqliteSchedules;
+  /** The schedules kept in this database (DESIGN §7). */
+  schedules(): ScheduleStore {
+    return (this.scheduleStore ??= new SqliteSchedules(this.db, this.now));
   }
 
   static open(path: string): SqliteStore {
@@ -132,20 +142,33 @@ export class SqliteStore implements Store {
 
   // ---- events -------------------------------------------------------------------------------
 
-  /** Runs `fn` in an immediate transaction, then publishes the events it appended. */
-  private tx<T>(fn: (events: GroveEvent[]) => T): T {
-    const events: GroveEvent[] = [];
-    const run = this.db.transaction(() => fn(events));
+  /**
+   * Runs `fn` in an immediate transaction. The events it collects are inserted in one statement
+   * just before COMMIT and published on `bus` after it.
+   */
+  private tx<T>(fn: (events: PendingEvent[]) => T): T {
+    let published: GroveEvent[] = [];
+    const run = this.db.transaction(() => {
+      const pending: PendingEvent[] = [];
+      const out = fn(pending);
+      published = this.insertEvents(pending);
+      return out;
+    });
     const out = run.immediate();
-    this.bus.emit(events);
+    this.bus.emit(published);
     return out;
   }
 
-  private append(events: GroveEvent[], e: NewEvent): void {
-    const at = e.at ?? this.now();
-    const data = JSON.stringify(e.data ?? {});
-    const info = this.st.insert_event!.run({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data, at });
-    events.push({ seq: Number(info.lastInsertRowid), tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at });
+  private insertEvents(pending: PendingEvent[]): GroveEvent[] {
+    if (pending.length === 0) return [];
+    const batch = pending.map((e) => ({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: JSON.stringify(e.data), at: e.at }));
+    // rowids are assigned in insertion order, so the ascending seqs belong to the events in order.
+    const seqs = (this.st.insert_events!.all({ events: JSON.stringify(batch) }) as Row[]).map((r) => r.seq as number).sort((a, b) => a - b);
+    return pending.map((e, i) => ({ seq: seqs[i]!, ...e }));
+  }
+
+  private append(events: PendingEvent[], e: NewEvent): void {
+    events.push({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at: e.at ?? this.now() });
   }
 
   async appendEvents(newEvents: readonly NewEvent[]): Promise<void> {
@@ -190,12 +213,12 @@ export class SqliteStore implements Store {
           placement: JSON.stringify(t.placement ?? {}),
           owner,
           status,
-          deps_waiting: t.dependencies.length,
           now,
         });
+        if (t.dependencies.length > 0) this.st.insert_wait!.run({ task_id: t.id, tree_id: tree.id, deps_waiting: t.dependencies.length, dep_failed: null });
         for (const d of t.dependencies) this.st.insert_dep!.run({ dep_id: d.task, task_id: t.id, required: d.required ? 1 : 0 });
-        this.append(events, { tree_id: tree.id, task_id: t.id, type: "task.created", data: { name: t.name, executor: t.executor }, at: now });
-        if (status === "ready") this.append(events, { tree_id: tree.id, task_id: t.id, type: "task.ready", data: { name: t.name }, at: now });
+        // One event per task: its initial status says whether it is ready.
+        this.append(events, { tree_id: tree.id, task_id: t.id, type: "task.created", data: { name: t.name, executor: t.executor, status }, at: now });
       }
     });
     this.rootOf.set(tree.id, tree.root_id);
@@ -253,107 +276,135 @@ export class SqliteStore implements Store {
   // ---- the hot path -------------------------------------------------------------------------
 
   async claim(o: ClaimOptions): Promise<Task[]> {
-    const now = o.now ?? this.now();
+    return this.tx((events) => this.claimIn(o, events));
+  }
+
+  async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: Task[] }> {
+    const now = this.now();
     return this.tx((events) => {
-      const rows = this.st.claim!.all({
-        worker: o.workerId,
-        now,
-        lease_ms: o.leaseMs,
-        tree_id: o.treeId ?? null,
-        labels: JSON.stringify(o.labels ?? {}),
-        limit: o.limit,
-      }) as Row[];
+      for (const e of opts.events ?? []) this.append(events, e);
+      const accepted = this.finishIn(outcomes, now, events);
+      const claimed = opts.claim ? this.claimIn(opts.claim, events) : [];
+      return { accepted, claimed };
+    });
+  }
+
+  private claimIn(o: ClaimOptions, events: PendingEvent[]): Task[] {
+    const now = o.now ?? this.now();
+    {
+      const ids = (this.st.claim_select!.all({ now, tree_id: o.treeId ?? null, labels: JSON.stringify(o.labels ?? {}), limit: o.limit }) as Row[]).map((r) => r.id as string);
+      if (ids.length === 0) return [];
+      const rows = this.st.claim!.all({ worker: o.workerId, now, lease_ms: o.leaseMs, ids: JSON.stringify(ids) }) as Row[];
       const tasks = rows.map(toTask).sort((a, b) => a.priority - b.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+      this.st.insert_attempts!.run({ worker: o.workerId, now, rows: JSON.stringify(tasks.map((t) => ({ task_id: t.id, attempt: t.attempts }))) });
       for (const t of tasks) {
-        this.st.insert_attempt!.run({ task_id: t.id, attempt: t.attempts, worker: o.workerId, now });
         this.append(events, { tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
       }
       return tasks;
-    });
+    }
   }
 
   async finish(outcomes: readonly Outcome[]): Promise<boolean[]> {
     if (outcomes.length === 0) return [];
     const now = this.now();
-    return this.tx((events) => outcomes.map((o) => this.finishOne(o, now, events)));
-  }
-
-  private finishOne(o: Outcome, now: number, events: GroveEvent[]): boolean {
-    let row: Row | undefined;
-    let attemptOutcome: Attempt["outcome"];
-    let error: TaskError | null = null;
-    if (o.kind === "completed") {
-      row = this.st.complete!.get({ id: o.taskId, worker: o.workerId, result: JSON.stringify(o.result ?? null), now }) as Row | undefined;
-      attemptOutcome = "completed";
-    } else if (o.kind === "failed" && o.retryAt !== undefined) {
-      error = o.error;
-      row = this.st.retry!.get({ id: o.taskId, worker: o.workerId, error: JSON.stringify(o.error), run_after: o.retryAt }) as Row | undefined;
-      attemptOutcome = "retrying";
-    } else {
-      error = o.error;
-      const status = o.kind === "cancelled" ? "cancelled" : "failed";
-      row = this.st.fail!.get({ id: o.taskId, worker: o.workerId, error: JSON.stringify(o.error), status, now }) as Row | undefined;
-      attemptOutcome = status;
-    }
-    if (!row) {
-      const cur = this.db.prepare("SELECT status, lease_owner FROM tasks WHERE id = ?").get(o.taskId) as Row | undefined;
-      if (!cur) throw new NotFoundError(`task ${o.taskId} not found`);
-      // Lost the lease (cancelled, or expired and re-claimed): a legitimate race, not an error.
-      if (cur.status === "cancelled" || (cur.status === "running" && cur.lease_owner !== o.workerId)) return false;
-      const heldBefore = this.db.prepare("SELECT 1 FROM attempts WHERE task_id = ? AND worker = ?").get(o.taskId, o.workerId);
-      if (heldBefore) return false;
-      throw new IllegalTransitionError(o.taskId, cur.status, o.kind);
-    }
-    const attempt = row.attempts as number;
-    this.st.finish_attempt!.run({
-      task_id: o.taskId,
-      attempt,
-      now,
-      outcome: attemptOutcome,
-      resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null,
-      error: error ? JSON.stringify(error) : null,
-    });
-    const base = { tree_id: row.tree_id as string, task_id: o.taskId, at: now };
-    if (attemptOutcome === "retrying") {
-      const retryAt = (o as { retryAt: number }).retryAt;
-      this.append(events, { ...base, type: "task.retrying", data: { name: row.name, attempt, error, run_after: retryAt } });
-      return true;
-    }
-    if (attemptOutcome === "completed") {
-      this.append(events, { ...base, type: "task.completed", data: { name: row.name, attempt } });
-    } else {
-      this.append(events, { ...base, type: attemptOutcome === "cancelled" ? "task.cancelled" : "task.failed", data: { name: row.name, attempt, error } });
-    }
-    this.afterTerminal(o.taskId, row.tree_id, row.name, attemptOutcome === "completed" ? "completed" : (attemptOutcome as TaskStatus), now, events);
-    return true;
+    return this.tx((events) => this.finishIn(outcomes, now, events));
   }
 
   /**
-   * A task reached a terminal status: release its dependents (ready, or skipped transitively when
-   * a required dependency did not complete) and finish the tree when it was the root.
+   * Applies a batch of outcomes: completions in one set-based statement (the hot path), retries
+   * and failures one by one; then closes the attempt rows and releases dependents.
    */
-  private afterTerminal(taskId: string, treeId: string, name: string, status: TaskStatus, now: number, events: GroveEvent[]): void {
-    const work: { id: string; tree: string; name: string; status: TaskStatus }[] = [{ id: taskId, tree: treeId, name, status }];
-    while (work.length > 0) {
-      const done = work.pop()!;
-      this.maybeFinishTree(done.tree, done.id, done.status, now, events);
-      const released = this.st.release_dependents!.all({ dep_id: done.id, dep_ok: done.status === "completed" ? 1 : 0, dep_name: done.name }) as Row[];
+  private finishIn(outcomes: readonly Outcome[], now: number, events: PendingEvent[]): boolean[] {
+    const rows = new Map<number, Row>();
+    const completed: number[] = [];
+    outcomes.forEach((o, i) => {
+      if (o.kind === "completed") return void completed.push(i);
+      const error = JSON.stringify(o.error);
+      const row =
+        o.kind === "failed" && o.retryAt !== undefined
+          ? this.st.retry!.get({ id: o.taskId, worker: o.workerId, error, run_after: o.retryAt })
+          : this.st.fail!.get({ id: o.taskId, worker: o.workerId, error, status: o.kind === "cancelled" ? "cancelled" : "failed", now });
+      if (row) rows.set(i, row as Row);
+    });
+    if (completed.length > 0) {
+      const batch = completed.map((i) => {
+        const o = outcomes[i] as Extract<Outcome, { kind: "completed" }>;
+        return { id: o.taskId, worker: o.workerId, result: JSON.stringify(o.result ?? null) };
+      });
+      const byId = new Map((this.st.complete!.all({ now, outcomes: JSON.stringify(batch) }) as Row[]).map((r) => [r.id as string, r]));
+      for (const i of completed) {
+        const r = byId.get(outcomes[i]!.taskId);
+        if (!r) continue;
+        byId.delete(outcomes[i]!.taskId); // a task listed twice is finished once
+        rows.set(i, r);
+      }
+    }
+    const accepted = outcomes.map((o, i) => rows.has(i) || this.lostLease(o));
+    const attemptRows: Record<string, unknown>[] = [];
+    const done: Done[] = [];
+    for (const [i, row] of [...rows].sort((a, b) => a[0] - b[0])) {
+      const o = outcomes[i]!;
+      const attempt = row.attempts as number;
+      const error = o.kind === "completed" ? null : o.error;
+      const outcome: Attempt["outcome"] = o.kind === "completed" ? "completed" : o.kind === "failed" && o.retryAt !== undefined ? "retrying" : o.kind;
+      attemptRows.push({ task_id: o.taskId, attempt, outcome, resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null, error: error ? JSON.stringify(error) : null });
+      const base = { tree_id: row.tree_id as string, task_id: o.taskId, at: now };
+      if (outcome === "retrying") {
+        this.append(events, { ...base, type: "task.retrying", data: { name: row.name, attempt, error, run_after: (o as { retryAt: number }).retryAt } });
+        continue;
+      }
+      if (outcome === "completed") this.append(events, { ...base, type: "task.completed", data: { name: row.name, attempt } });
+      else this.append(events, { ...base, type: outcome === "cancelled" ? "task.cancelled" : "task.failed", data: { name: row.name, attempt, error } });
+      done.push({ id: o.taskId, tree_id: row.tree_id, name: row.name, status: outcome as TaskStatus });
+    }
+    if (attemptRows.length > 0) this.st.finish_attempts!.run({ now, rows: JSON.stringify(attemptRows) });
+    this.afterTerminal(done, now, events);
+    return accepted;
+  }
+
+  /**
+   * An outcome that changed nothing: false when the worker lost its lease (cancelled, or expired
+   * and re-claimed — a legitimate race); an illegal transition otherwise.
+   */
+  private lostLease(o: Outcome): false {
+    const cur = this.db.prepare("SELECT status, lease_owner FROM tasks WHERE id = ?").get(o.taskId) as Row | undefined;
+    if (!cur) throw new NotFoundError(`task ${o.taskId} not found`);
+    if (cur.status === "cancelled" || (cur.status === "running" && cur.lease_owner !== o.workerId)) return false;
+    const heldBefore = this.db.prepare("SELECT 1 FROM attempts WHERE task_id = ? AND worker = ?").get(o.taskId, o.workerId);
+    if (heldBefore) return false;
+    throw new IllegalTransitionError(o.taskId, cur.status, o.kind);
+  }
+
+  /**
+   * Tasks reached a terminal status: finish the trees whose root they are and release their
+   * dependents (ready, or skipped transitively when a required dependency did not complete),
+   * one set-based statement per level of the DAG.
+   */
+  private afterTerminal(initial: Done[], now: number, events: PendingEvent[]): void {
+    let level = initial;
+    while (level.length > 0) {
+      for (const d of level) this.maybeFinishTree(d.tree_id, d.id, d.status, now, events);
+      const doneJson = JSON.stringify(level.map((d) => ({ id: d.id, name: d.name, ok: d.status === "completed" })));
+      const released = this.st.release_dependents!.all({ done: doneJson }) as Row[];
+      const next: Done[] = [];
       for (const r of released) {
         if (r.deps_waiting > 0) continue;
+        this.st.delete_wait!.run({ task_id: r.id });
         if (r.dep_failed) {
           const error: TaskError = { type: "dependency_failed", message: `dependency "${r.dep_failed}" did not complete`, details: { dependency: r.dep_failed } };
-          const s = this.st.skip!.get({ id: r.id, error: JSON.stringify(error), now }) as Row | undefined;
-          if (!s) continue;
-          this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.skipped", data: { name: s.name, error }, at: now });
-          work.push({ id: r.id, tree: r.tree_id, name: s.name, status: "skipped" });
+          const skipped = this.st.skip!.get({ id: r.id, error: JSON.stringify(error), now }) as Row | undefined;
+          if (!skipped) continue;
+          this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.skipped", data: { name: skipped.name, error }, at: now });
+          next.push({ id: r.id, tree_id: r.tree_id, name: skipped.name, status: "skipped" });
         } else if (this.st.mark_ready!.run({ id: r.id }).changes > 0) {
           this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: {}, at: now });
         }
       }
+      level = next;
     }
   }
 
-  private maybeFinishTree(treeId: string, taskId: string, status: TaskStatus, now: number, events: GroveEvent[]): void {
+  private maybeFinishTree(treeId: string, taskId: string, status: TaskStatus, now: number, events: PendingEvent[]): void {
     let root = this.rootOf.get(treeId);
     if (root === undefined) {
       root = (this.db.prepare("SELECT root_id FROM trees WHERE id = ?").get(treeId) as Row | undefined)?.root_id as string;
@@ -384,7 +435,7 @@ export class SqliteStore implements Store {
     return this.tx((events) => {
       const rows = this.st.release!.all({ worker: workerId, ids: JSON.stringify(taskIds), now }) as Row[];
       for (const r of rows) {
-        this.st.finish_attempt!.run({ task_id: r.id, attempt: r.attempts, now, outcome: "lost", resolved_inputs: null, error: null });
+        this.st.finish_attempts!.run({ now, rows: JSON.stringify([{ task_id: r.id, attempt: r.attempts, outcome: "lost", resolved_inputs: null, error: null }]) });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { name: r.name, reason: "released" }, at: now });
       }
       return rows.length;
@@ -398,16 +449,16 @@ export class SqliteStore implements Store {
     return this.tx((events) => {
       const recovered = this.st.recover_expired!.all({ now, max_expiries: MAX_LEASE_EXPIRIES }) as Row[];
       for (const r of recovered) {
-        this.st.finish_attempt!.run({ task_id: r.id, attempt: r.attempts, now, outcome: "lease_expired", resolved_inputs: null, error: null });
+        this.st.finish_attempts!.run({ now, rows: JSON.stringify([{ task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: null }]) });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.retrying", data: { name: r.name, attempt: r.attempts, reason: "lease_expired" }, at: now });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { reason: "lease_expired" }, at: now });
       }
       const error: TaskError = { type: "executor_error", message: `the worker running this task stopped heartbeating ${MAX_LEASE_EXPIRIES} times in a row` };
       const failed = this.st.fail_expired!.all({ now, max_expiries: MAX_LEASE_EXPIRIES, error: JSON.stringify(error) }) as Row[];
       for (const r of failed) {
-        this.st.finish_attempt!.run({ task_id: r.id, attempt: r.attempts, now, outcome: "lease_expired", resolved_inputs: null, error: JSON.stringify(error) });
+        this.st.finish_attempts!.run({ now, rows: JSON.stringify([{ task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: JSON.stringify(error) }]) });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.failed", data: { name: r.name, attempt: r.attempts, error }, at: now });
-        this.afterTerminal(r.id, r.tree_id, r.name, "failed", now, events);
+        this.afterTerminal([{ id: r.id, tree_id: r.tree_id, name: r.name, status: "failed" }], now, events);
       }
       return recovered.length + failed.length;
     });
@@ -424,7 +475,7 @@ export class SqliteStore implements Store {
       };
       const timer = setTimeout(done, timeoutMs);
       const off = this.bus.on((e) => {
-        if (e.type === "task.ready") done();
+        if (makesReady(e)) done();
       });
       signal?.addEventListener("abort", done, { once: true });
     });
@@ -461,9 +512,10 @@ export class SqliteStore implements Store {
         const r = this.st.cancel!.get({ id: taskId, error: JSON.stringify(error), now }) as Row | undefined;
         if (!r) continue;
         cancelled.push({ ...r, id: taskId });
+        this.st.delete_wait!.run({ task_id: taskId });
         this.append(events, { tree_id: r.tree_id, task_id: taskId, type: "task.cancelled", data: { name: r.name, error }, at: now });
       }
-      for (const r of cancelled) this.afterTerminal(r.id, r.tree_id, r.name, "cancelled", now, events);
+      this.afterTerminal(cancelled.map((r) => ({ id: r.id, tree_id: r.tree_id, name: r.name, status: "cancelled" as const })), now, events);
       return cancelled.length;
     });
   }
@@ -475,8 +527,10 @@ export class SqliteStore implements Store {
       const task = this.db.prepare(`SELECT * FROM tasks WHERE id = :id AND ${SCOPE_SQL}`).get({ id: taskId, scope }) as Row | undefined;
       if (!task) throw new NotFoundError(`no task ${taskId}`);
       if (!RETRYABLE.includes(task.status)) throw new IllegalTransitionError(taskId, task.status, "ready");
-      if (task.status === "skipped" && task.dep_failed) {
-        throw new IllegalTransitionError(taskId, task.status, "ready", `task ${taskId} was skipped because dependency "${task.dep_failed}" did not complete: retry that task instead`);
+      const skippedBecause = task.status === "skipped" ? (parseJson(task.error) as TaskError | null)?.details : undefined;
+      if (skippedBecause && typeof skippedBecause === "object" && "dependency" in skippedBecause) {
+        const dep = (skippedBecause as { dependency: string }).dependency;
+        throw new IllegalTransitionError(taskId, task.status, "ready", `task ${taskId} was skipped because dependency "${dep}" did not complete: retry that task instead`);
       }
       // The task and every dependent skipped because of it (transitively) start over.
       const ids: string[] = [taskId];
@@ -499,8 +553,10 @@ export class SqliteStore implements Store {
         const w = waitingOf.get({ id, reset: resetJson }) as Row;
         const isTarget = id === taskId;
         const status = isTarget ? "ready" : "pending";
-        this.st.retry_reset!.run({ id, status, deps_waiting: isTarget ? 0 : w.waiting, dep_failed: isTarget ? null : w.failed });
+        this.st.retry_reset!.run({ id, status });
         const row = this.db.prepare("SELECT tree_id, name FROM tasks WHERE id = ?").get(id) as Row;
+        if (isTarget) this.st.delete_wait!.run({ task_id: id });
+        else this.st.insert_wait!.run({ task_id: id, tree_id: row.tree_id, deps_waiting: w.waiting, dep_failed: w.failed ?? null });
         this.append(events, { tree_id: row.tree_id, task_id: id, type: isTarget ? "task.ready" : "task.created", data: { name: row.name, reason: "retry" }, at: now });
       }
       this.db.prepare("UPDATE trees SET status = 'running', finished_at = NULL WHERE id = ?").run(task.tree_id);

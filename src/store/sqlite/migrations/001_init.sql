@@ -32,10 +32,6 @@ CREATE TABLE tasks (
   lease_owner      TEXT,
   lease_expires_at INTEGER,
   lease_expiries   INTEGER NOT NULL DEFAULT 0,
-  -- dependencies not yet terminal; the task becomes ready (or skipped) when it reaches 0
-  deps_waiting     INTEGER NOT NULL DEFAULT 0,
-  -- name of the first required dependency that ended failed|cancelled|skipped
-  dep_failed       TEXT,
   created_at       INTEGER NOT NULL,
   started_at       INTEGER,
   finished_at      INTEGER,
@@ -44,6 +40,17 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_ready ON tasks (priority, created_at, id) WHERE status = 'ready';
 CREATE INDEX tasks_lease ON tasks (lease_expires_at) WHERE status = 'running';
 CREATE INDEX tasks_owner ON tasks (owner, created_at);
+
+-- One row per pending task with dependencies: how many are not terminal yet (it becomes ready, or
+-- skipped, at 0) and the first required one that did not complete. Kept out of `tasks` so that
+-- counting down does not rewrite a wide row: a root with 20,000 children carries a 1 MB
+-- `dependencies` column, and SQLite rewrites the whole record on any update.
+CREATE TABLE task_waits (
+  task_id      TEXT PRIMARY KEY,
+  tree_id      TEXT NOT NULL,
+  deps_waiting INTEGER NOT NULL,
+  dep_failed   TEXT
+) WITHOUT ROWID;
 
 -- Edges of the DAG, keyed by the dependency so that finishing a task finds its dependents fast.
 CREATE TABLE task_deps (
@@ -67,7 +74,7 @@ CREATE TABLE attempts (
 
 -- Append-only: rows are never updated; seq orders every tree's events.
 CREATE TABLE events (
-  seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq     INTEGER PRIMARY KEY, -- rowids only grow here: rows are never deleted
   tree_id TEXT NOT NULL,
   task_id TEXT,
   type    TEXT NOT NULL,

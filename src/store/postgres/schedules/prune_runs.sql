@@ -1,0 +1,3 @@
+DELETE FROM schedule_runs
+WHERE status <> 'running' AND finished_at < :before::bigint
+  AND (:scope::text = '' OR owner = :scope::text OR starts_with(owner, :scope::text || '/'))

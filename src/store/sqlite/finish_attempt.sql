@@ -1,2 +1,0 @@
-UPDATE attempts SET finished_at = :now, outcome = :outcome, resolved_inputs = :resolved_inputs, error = :error
-WHERE task_id = :task_id AND attempt = :attempt

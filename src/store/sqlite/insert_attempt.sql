@@ -1,2 +1,0 @@
-INSERT INTO attempts (task_id, attempt, worker, started_at, outcome)
-VALUES (:task_id, :attempt, :worker, :now, 'running')

@@ -1,1 +1,0 @@
-INSERT INTO events (tree_id, task_id, type, data, at) VALUES (:tree_id, :task_id, :type, :data, :at)

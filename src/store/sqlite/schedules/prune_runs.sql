@@ -1,0 +1,3 @@
+DELETE FROM schedule_runs
+WHERE status <> 'running' AND finished_at < :before
+  AND (:scope = '' OR owner = :scope OR substr(owner, 1, length(:scope) + 1) = :scope || '/')

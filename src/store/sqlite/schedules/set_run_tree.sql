@@ -1,0 +1,1 @@
+UPDATE schedule_runs SET tree_id = :tree_id WHERE id = :id
