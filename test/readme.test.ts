@@ -63,7 +63,25 @@ describe("README set-up commands", () => {
 describe("doc snippets", () => {
   for (const b of all) {
     const label = `${b.file} block ${b.index} (${b.lang || "text"})`;
-    if (b.lang === "sh" && !b.code.includes("npm ci") && b.code.trim() !== "npm test") {
+    if (b.lang === "sh" && /npm run (-s )?bench/.test(b.code)) {
+      it(`${label}: each benchmark command runs (smoke size) and prints the documented JSON lines`, () => {
+        for (const line of b.code.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean)) {
+          // `npm run bench` = build + node bench/run.mjs; the build is done, so run the script at a
+          // smoke size (the full run takes minutes and belongs to `npm run bench`, not npm test).
+          const args = line.replace(/^npm run (-s )?bench -- /, "").split(/\s+/);
+          const smoke = args[0] === "drain-sqlite" ? ["--runs", "1", "--tasks", "300"] : args[0] === "cli-startup" ? ["--runs", "2", "--warmup", "0"] : [];
+          const r = spawnSync(process.execPath, ["bench/run.mjs", ...args, ...smoke], { cwd: ROOT, encoding: "utf8" });
+          expect(r.status, r.stderr).toBe(0);
+          if (args.includes("--profile")) {
+            expect(r.stderr).toMatch(/profile/i);
+            continue;
+          }
+          const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+          expect(rows.length).toBeGreaterThan(0);
+          for (const row of rows) for (const k of ["bench", "system", "metric", "median", "unit", "runs"]) expect(row).toHaveProperty(k);
+        }
+      }, 300_000);
+    } else if (b.lang === "sh" && !b.code.includes("npm ci") && b.code.trim() !== "npm test") {
       it(`${label} runs`, () => {
         const r = shell(b.code, join(tempDir(), "g.db"));
         expect(r.stderr).toBe("");
