@@ -82,6 +82,8 @@ export class Runner {
   async run(): Promise<Tree | undefined> {
     const heartbeat = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.leaseMs / 3)));
     const cancelPoll = setInterval(() => void this.pollCancelled(), this.cancelPollMs);
+    // Dead workers' tasks are recovered even while this one is busy (not only when it idles).
+    const recovery = setInterval(() => void this.store.recoverExpired().catch(() => 0), Math.max(200, Math.min(this.leaseMs / 2, 5_000)));
     try {
       await this.store.recoverExpired();
       for (;;) {
@@ -113,6 +115,7 @@ export class Runner {
       await this.shutdown();
       clearInterval(heartbeat);
       clearInterval(cancelPoll);
+      clearInterval(recovery);
     }
     return this.opts.treeId ? this.store.getTree(this.opts.treeId) : undefined;
   }
@@ -170,7 +173,10 @@ export class Runner {
         settings: this.opts.settings,
         signal: controller.signal,
         emit: (e) => this.events.push(e),
-      }).then((outcome) => this.done(task.id, outcome), (err) => this.done(task.id, { taskId: task.id, workerId: this.workerId, kind: "failed", error: { type: "executor_error", message: String(err) } }));
+      }).then(
+        (outcome) => this.done(outcome),
+        (err) => this.done({ taskId: task.id, workerId: this.workerId, kind: "failed", error: { type: "executor_error", message: String(err) } }),
+      );
     }
   }
 
@@ -184,13 +190,11 @@ export class Runner {
     return t;
   }
 
-  private done(taskId: string, outcome: Outcome): void {
+  /** An attempt ended. Its slot stays taken until the outcome is stored (see flush). */
+  private done(outcome: Outcome): void {
     this.outcomes.push(outcome);
-    if (!this.flushing) {
-      this.flushing = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
-    }
-    // The slot stays taken until the outcome is stored, so concurrency is never exceeded.
-    void taskId;
+    // Outcomes arriving in the same turn of the event loop are stored in one transaction.
+    this.flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.flush());
   }
 
   /** Stores buffered log events and outcomes in order, then frees the slots and wakes the loop. */

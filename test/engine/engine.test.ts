@@ -382,6 +382,23 @@ describe("engine: cancellation and leases", () => {
     expect(attempts.map((x) => x.outcome)).toEqual(["lease_expired", "completed"]);
   });
 
+  it("a busy worker recovers a dead worker's expired lease without waiting to be idle", async () => {
+    const r = recorder();
+    const path = dbPath();
+    const g = await grove([r.step], { db: path });
+    const tree = await g.createTree({ name: "busy", tasks: [{ name: "orphan", executor: "step", priority: 0 }, { name: "long", executor: "step", priority: 1, inputs: { ms: 1500 } }] });
+    const dead = new SqliteStore({ path });
+    await dead.claim({ workerId: "dead-worker", limit: 1, leaseMs: 200 });
+    await dead.close();
+    const runner = new Runner({ store: g.store, registry: g.registry, treeId: tree.id, concurrency: 1, leaseMs: 600 });
+    await runner.run();
+    const t = byName(await g.treeResult(tree.id));
+    expect(t.orphan.status).toBe("completed");
+    const expiredAt = (await g.store.attempts(t.orphan.id))[0]!;
+    expect(expiredAt.outcome).toBe("lease_expired");
+    expect(expiredAt.finished_at!).toBeLessThan(Date.parse(t.long.finished_at));
+  });
+
   it("heartbeats keep a long task's lease alive", async () => {
     const r = recorder();
     const g = await grove([r.step]);
