@@ -69,7 +69,13 @@ describe("doc snippets", () => {
           // `npm run bench` = build + node bench/run.mjs; the build is done, so run the script at a
           // smoke size (the full run takes minutes and belongs to `npm run bench`, not npm test).
           const args = line.replace(/^npm run (-s )?bench -- /, "").split(/\s+/);
-          const smoke = args[0] === "drain-sqlite" ? ["--runs", "1", "--tasks", "300"] : args[0] === "cli-startup" ? ["--runs", "2", "--warmup", "0"] : [];
+          const SMOKE: Record<string, string[]> = {
+            "drain-sqlite": ["--runs", "1", "--tasks", "300"],
+            "cli-startup": ["--runs", "2", "--warmup", "0"],
+            "drain-pg": ["--runs", "1", "--tasks", "300"],
+            "latency-pg": ["--runs", "1", "--tasks", "20", "--warmup", "2", "--pgboss-tasks", "3"],
+          };
+          const smoke = SMOKE[args[0]!] ?? [];
           const r = spawnSync(process.execPath, ["bench/run.mjs", ...args, ...smoke], { cwd: ROOT, encoding: "utf8" });
           expect(r.status, r.stderr).toBe(0);
           if (args.includes("--profile")) {

@@ -5,17 +5,11 @@
 // checked against it in test/cli/contracts.test.ts).
 import { z } from "zod";
 import { ERROR_TYPES, EVENT_TYPES, TASK_STATUSES } from "../core/types.js";
+import { globals, isoOrNull, noArgs, positive, type Contract } from "./contract-parts.js";
+import { SCHEDULE_CONTRACTS } from "./schedule-contracts.js";
 
-const isoOrNull = z.string().nullable().describe("ISO 8601 time, or null");
-const globals = {
-  db: z.string().optional().describe("SQLite file, sqlite:PATH, :memory: or postgres://…"),
-  as: z.string().optional().describe("owner scope to act as"),
-  json: z.boolean().optional(),
-  jq: z.string().optional().describe("jq filter applied to each JSON output item; null results are dropped"),
-  executors: z.array(z.string()).optional().describe("modules to load executors from"),
-};
-const positive = z.number().int().positive();
-const noArgs = z.array(z.string()).max(0).describe("no positional arguments");
+export type { Contract };
+
 
 export const TaskError = z.object({ type: z.enum(ERROR_TYPES), message: z.string(), details: z.unknown().optional() });
 export const TaskStatus = z.enum(TASK_STATUSES);
@@ -95,11 +89,6 @@ export const ExecutorJson = z.object({
   output_schema: z.record(z.string(), z.unknown()).nullable(),
 });
 
-export interface Contract {
-  request: z.ZodType;
-  response: z.ZodType;
-}
-
 /** Commands by their path (`tasks list`). Schedule commands add theirs with registerContract(). */
 export const CONTRACTS: Record<string, Contract> = {
   run: {
@@ -158,6 +147,7 @@ export const CONTRACTS: Record<string, Contract> = {
   },
   "executors list": { request: z.object({ ...globals, args: noArgs }), response: z.array(ExecutorJson) },
   "executors schema": { request: z.object({ ...globals, args: z.tuple([z.string()]) }), response: ExecutorJson },
+  ...SCHEDULE_CONTRACTS,
 };
 
 export function registerContract(path: string, contract: Contract): void {

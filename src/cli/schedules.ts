@@ -229,17 +229,25 @@ interface RunOpts extends GlobalOptions {
  * Where the output of `schedules run` goes: printing never holds a run back, and once the reader
  * has gone (EPIPE) output is dropped while the runs go on and are stored.
  */
+let stdoutGone = false;
+let watchingStdout = false;
+
 function lineOutput(json: boolean) {
   let closed = false;
   const stdout = io().stdout;
   const onError = () => {
     closed = true;
   };
-  if (stdout === process.stdout) process.stdout.on("error", onError);
+  if (stdout === process.stdout && !watchingStdout) {
+    // Stays attached: a write queued before the reader left may fail after the command ended.
+    watchingStdout = true;
+    process.stdout.on("error", () => (stdoutGone = true));
+  }
+  const gone = () => closed || (stdout === process.stdout && stdoutGone);
   let chain = Promise.resolve();
   return {
     line(value: unknown, text: string) {
-      if (closed) return;
+      if (gone()) return;
       if (json) chain = chain.then(() => printJsonLine(value)).catch(onError);
       else {
         try {
@@ -251,7 +259,6 @@ function lineOutput(json: boolean) {
     },
     async end() {
       await chain;
-      if (stdout === process.stdout) process.stdout.off("error", onError);
     },
   };
 }

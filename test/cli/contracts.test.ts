@@ -3,13 +3,22 @@ import addFormats from "ajv-formats";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONTRACTS } from "../../src/cli/contracts.js";
+import { runCli } from "../../src/cli/program.js";
 import { grove, tempDir } from "../helpers/cli.js";
+
+/** The CLI in-process (runCli, as a schedule dispatches a command line): no process per call. */
+async function cli(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const code = await runCli(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  return { code, stdout, stderr };
+}
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 (addFormats as unknown as (a: Ajv) => void)(ajv);
 
 async function schemaOf(path: string, kind: "request" | "response") {
-  const r = await grove([...path.split(" "), `--${kind}-schema`]);
+  const r = await cli([...path.split(" "), `--${kind}-schema`]);
   expect(r.stderr).toBe("");
   expect(r.code).toBe(0);
   return JSON.parse(r.stdout) as Record<string, unknown>;
@@ -30,7 +39,7 @@ describe("--request-schema / --response-schema", () => {
     const db = join(dir, "g.db");
     const check = async (path: string, args: string[], lines = false) => {
       const validate = ajv.compile(await schemaOf(path, "response"));
-      const r = await grove([...path.split(" "), ...args, "--db", db, "--json"]);
+      const r = await cli([...path.split(" "), ...args, "--db", db, "--json"]);
       const items = lines ? r.stdout.trim().split("\n").map((l) => JSON.parse(l)) : [JSON.parse(r.stdout)];
       for (const item of items) expect(validate(item) ? null : validate.errors, `${path}`).toBeNull();
       return items[0];

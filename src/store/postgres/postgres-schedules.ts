@@ -188,7 +188,7 @@ export class PostgresSchedules implements ScheduleStore {
     const owner = normalizeScope(def.owner);
     await this.tx(async (c) => {
       // One writer per name at a time: two adds of a new name must not both take version 1.
-      await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", [`${owner}\u0000${def.name}`]);
+      await c.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", [JSON.stringify([owner, def.name])]);
       const [live] = await this.run(c, READS.live, { owner, name: def.name });
       if (live && !opts.overwrite) {
         throw new InputError(`schedule "${def.name}" already exists (version ${live.version}); use --overwrite to replace it with a new version`, "name");

@@ -1,0 +1,98 @@
+// dry_run (DESIGN §9 rule 8): commands that only read. Under dry_run they are allowed and really
+// run (when they have no write redirect and write no file); anything else is simulated.
+import type { RuleFile } from "../rule-schema.js";
+import { GIT_OPTIONS } from "./git.js";
+
+export const READ_ONLY: RuleFile = {
+  name: "read_only",
+  kind: "read_only",
+  description: "commands that read and change nothing",
+  rules: [
+    {
+      id: "plain",
+      patterns: [
+        "ls", "cat", "head", "tail", "grep", "egrep", "fgrep", "zgrep", "zcat", "wc", "ps", "pgrep", "df", "du", "free", "uptime", "uname", "whoami", "id",
+        "groups", "pwd", "echo", "printf", "stat", "file", "which", "whereis", "type", "env", "printenv", "cd", "pushd", "popd", "dirs", "true", "false",
+        "test", "[", ":", "basename", "dirname", "realpath", "readlink", "cut", "tr", "nl", "tac", "rev", "seq", "md5sum", "sha1sum", "sha256sum",
+        "sha512sum", "b2sum", "cksum", "cmp", "comm", "diff", "column", "expr", "jq", "lsblk", "lscpu", "lsmod", "lspci", "lsusb", "lsof", "ss",
+        "netstat", "getent", "w", "who", "last", "logname", "users", "locale", "nproc", "arch", "tty", "sleep", "export", "local", "declare",
+        "typeset", "readonly", "unset", "set", "tree", "od", "hexdump", "strings", "fold", "fmt", "paste", "join", "expand", "unexpand", "numfmt",
+        "factor", "findmnt", "vmstat", "iostat", "mpstat", "pidof", "lsb_release", "command -v", "command -V", "hostnamectl status", "timedatectl status",
+      ],
+      match: ["ls -la", "cat /etc/hosts", "grep -r foo .", "ps aux", "df -h", "echo hi", "command -v git", "env"],
+      not_match: ["rm x", "touch x", "mkdir d", "bash x.sh"],
+    },
+    { id: "date", patterns: ["date"], unless: ["-s", "--set*"], match: ["date", "date +%s"], not_match: ["date -s 2020-01-01", "date --set=now"] },
+    { id: "hostname", patterns: ["hostname"], maxOperands: 0, unless: ["-F", "--file*", "-b"], match: ["hostname", "hostname -f"], not_match: ["hostname newname", "hostname -F /etc/hostname"] },
+    { id: "sort", patterns: ["sort"], unless: ["-o", "--output*", "--compress-program*"], options: { shortValue: "kSTt", longValue: ["key", "buffer-size", "temporary-directory", "field-separator"] }, match: ["sort -n f", "sort -k 2 -t , f"], not_match: ["sort -o out f", "sort -no out f", "sort --output=x f"] },
+    { id: "uniq", patterns: ["uniq"], options: { shortValue: "fsw", longValue: ["skip-fields", "skip-chars", "check-chars", "group", "all-repeated"] }, maxOperands: 1, match: ["uniq -c f", "uniq"], not_match: ["uniq in out"] },
+    { id: "xxd", patterns: ["xxd"], options: { shortValue: "cglosn", longValue: [] }, maxOperands: 1, match: ["xxd f"], not_match: ["xxd -r f out"] },
+    { id: "base64", patterns: ["base64", "base32"], unless: ["-o", "--output*"], match: ["base64 f", "base64 -d f"], not_match: ["base64 -o out f"] },
+    { id: "shuf", patterns: ["shuf"], unless: ["-o", "--output*"], match: ["shuf -n 3 f"], not_match: ["shuf -o out f"] },
+    { id: "yq", patterns: ["yq"], unless: ["-i", "--inplace"], match: ["yq .a f.yaml"], not_match: ["yq -i .a=1 f.yaml"] },
+    { id: "dmesg", patterns: ["dmesg"], unless: ["-c", "-C", "--clear", "--read-clear", "-D", "-E", "--console-off", "--console-on", "-n", "--console-level*"], match: ["dmesg -T"], not_match: ["dmesg -c", "dmesg --clear"] },
+    {
+      id: "rg",
+      patterns: ["rg"],
+      unless: ["--pre*", "--hostname-bin*", "-z", "--search-zip"],
+      match: ["rg foo src", "rg -n foo"],
+      not_match: ["rg --pre cat foo", "rg -z foo"],
+    },
+    {
+      id: "find",
+      patterns: ["find"],
+      unless: ["-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"],
+      match: ["find . -name '*.ts'", "find / -type f -newer x"],
+      not_match: ["find . -delete", "find . -exec rm {} +", "find . -fprint out", "find . -okdir ls ;"],
+    },
+    {
+      id: "sed-print",
+      patterns: ["sed -n"],
+      options: { shortValue: "efl", shortOptional: "i", longValue: ["expression", "file", "line-length"], longOptional: ["in-place"] },
+      unless: ["-i", "--in-place*", "-e", "--expression*", "-f", "--file*"],
+      firstOperand: "^(?:\\d+|\\$)?(?:,(?:\\d+|\\$))?p$|^/[^/]*/p$",
+      match: ["sed -n 5p f", "sed -n 1,10p f", "sed -n '$p' f", "sed -n '/err/p' log"],
+      not_match: ["sed -i s/a/b/ f", "sed -n -i 1p f", "sed -n 's/a/b/w /etc/x' f", "sed -n '1e rm -rf ~' f", "sed s/a/b/ f"],
+    },
+    {
+      id: "git-read",
+      patterns: ["git"],
+      options: GIT_OPTIONS,
+      subcommands: ["status", "log", "diff", "show", "rev-parse", "ls-files", "blame", "shortlog", "describe", "cat-file", "ls-tree", "grep", "whatchanged", "version", "help"],
+      unless: ["-c", "--config-env*", "--output*", "--ext-diff", "--textconv", "--exec-path*", "--open-files-in-pager*", "-O"],
+      match: ["git status", "git log --oneline -5", "git -C repo diff HEAD~1", "git show HEAD:src/a.ts"],
+      not_match: ["git commit -m x", "git push", "git -c core.pager=x log", "git diff --output=/etc/x", "git branch -D x"],
+    },
+    {
+      id: "systemctl-status",
+      patterns: ["systemctl"],
+      options: { shortValue: "tpHMnoP", longValue: ["type", "property", "host", "machine", "lines", "output", "state", "root", "what"] },
+      subcommands: ["status", "is-active", "is-enabled", "is-failed", "list-units", "list-unit-files", "list-timers", "list-sockets", "show", "cat", "list-dependencies"],
+      match: ["systemctl status nginx", "systemctl --no-pager status nginx", "systemctl is-active sshd"],
+      not_match: ["systemctl restart nginx", "systemctl stop nginx", "systemctl"],
+    },
+    {
+      id: "journalctl",
+      patterns: ["journalctl"],
+      unless: ["--vacuum*", "--rotate", "--flush", "--sync", "--relinquish-var", "--smart-relinquish-var", "--setup-keys", "--update-catalog"],
+      match: ["journalctl -u nginx --since today", "journalctl -n 50 --no-pager"],
+      not_match: ["journalctl --vacuum-size=100M", "journalctl --rotate"],
+    },
+    {
+      id: "docker-read",
+      patterns: ["docker", "podman"],
+      options: { shortValue: "cHl", longValue: ["config", "context", "host", "log-level", "tlscacert", "tlscert", "tlskey"] },
+      subcommands: ["ps", "images", "inspect", "logs", "version", "info", "top", "stats"],
+      match: ["docker ps -a", "docker logs web", "podman images"],
+      not_match: ["docker rm web", "docker run alpine", "docker compose up"],
+    },
+    {
+      id: "kubectl-read",
+      patterns: ["kubectl"],
+      options: { shortValue: "ns", longValue: ["namespace", "context", "kubeconfig", "server", "cluster", "user"] },
+      subcommands: ["get", "describe", "logs", "version", "explain", "top", "api-resources", "api-versions", "cluster-info"],
+      match: ["kubectl get pods -A", "kubectl -n web logs pod/x"],
+      not_match: ["kubectl delete pod x", "kubectl apply -f x.yaml"],
+    },
+  ],
+};
