@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { emit, loadNote, median, note, percentile, round, tempDir } from "./lib.mjs";
+import { emit, gitRevision, loadNote, median, note, percentile, round, tempDir } from "./lib.mjs";
 
 const BENCH = "cli-startup";
 const ROOT = join(fileURLToPath(import.meta.url), "..", "..");
@@ -41,7 +41,8 @@ export async function main(argv = []) {
   // An empty working directory, so no .grove/ of the repo is picked up.
   const { dir, cleanup } = tempDir("grove-bench-cli-");
   try {
-    note(`cli-startup: ${opts.warmup} warm-ups then ${opts.runs} runs per command, wall time spawn → exit`);
+    const revision = gitRevision(ROOT);
+    note(`cli-startup: ${opts.warmup} warm-ups then ${opts.runs} runs per command, wall time spawn → exit; grove ${revision}`);
     loadNote("at start");
     const times = new Map(CASES.map((c) => [c.metric, []]));
     for (const c of CASES) for (let i = 0; i < opts.warmup; i++) once(c.args, dir);
@@ -61,6 +62,7 @@ export async function main(argv = []) {
         runs: runs.map((v) => round(v, 1)),
         p90: round(percentile(runs, 90), 1),
         command: c.label,
+        grove_revision: revision,
         ...(c.system === "node" ? {} : { over_node_ms: round(m - floor, 1) }),
       });
       note(`  ${c.label.padEnd(40)} median ${round(m, 1)} ms  p90 ${round(percentile(runs, 90), 1)} ms`);
