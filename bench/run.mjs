@@ -4,6 +4,10 @@
 const BENCHES = {
   "drain-sqlite": () => import("./drain-sqlite.mjs"),
   "cli-startup": () => import("./cli-startup.mjs"),
+  "drain-pg": () => import("./drain-pg.mjs"),
+  "latency-pg": () => import("./latency-pg.mjs"),
+  "scheduler-latency": () => import("./scheduler-latency.mjs"),
+  "schedules-claim": () => import("./schedules-claim.mjs"),
 };
 
 const [name, ...args] = process.argv.slice(2);
