@@ -37,11 +37,18 @@ export class Policy {
     const r = parseRestrictions(restrictions);
     const cwd = path.resolve(opts.cwd);
     const home = opts.home ?? homedir();
-    const ex = extract(command, { parser: this.parser, wrappers: this.rules.wrappers, cwd, home });
-    const at = positions(command);
-    const commands = ex.commands.map((c) => commandJson(c, at));
     const active =
       !!r.no_sudo || !!r.no_delete || !!r.dry_run || r.allowed_dirs !== undefined || r.read_only_dirs !== undefined || !!r.forbidden_commands?.length || !!r.require_approval?.length;
+    let ex: Extraction;
+    try {
+      ex = extract(command, { parser: this.parser, wrappers: this.rules.wrappers, cwd, home });
+    } catch (err) {
+      // A command nested deeper than the walk can follow (a RangeError) is not analysed: fail closed.
+      if (!(err instanceof RangeError)) throw err;
+      return active ? { decision: "deny", reasons: ["fail_closed: the command is nested too deeply to check at 1:1"], commands: [] } : { decision: "allow", reasons: [], commands: [] };
+    }
+    const at = positions(command);
+    const commands = ex.commands.map((c) => commandJson(c, at));
     if (!active) return { decision: "allow", reasons: [], commands };
 
     const env: MatchEnv = { flags: this.rules.flags, singleDash: this.rules.singleDash, home };
@@ -142,7 +149,7 @@ export class Policy {
       for (const lexical of paths) {
         const normal = path.resolve(lexical);
         if ((use.mode === "write" ? ALWAYS_WRITABLE : ALWAYS_READABLE).has(normal)) continue;
-        const real = resolver.real(lexical);
+        const real = use.noFollow ? resolver.realNoFollow(lexical) : resolver.real(lexical);
         const shown = real === normal ? real : `${normal} (${real})`;
         if (use.mode === "write") {
           if (allowed.some((d) => inside(real, d))) continue;
@@ -198,7 +205,7 @@ function alwaysWritable(use: PathUse): boolean {
 
 function label(c: Cmd, hit: { pattern: Pattern; subcommand?: string }): string {
   if (hit.subcommand) return `${c.name} ${hit.subcommand}`;
-  return hit.pattern.words.length > 0 ? hit.pattern.source : c.name;
+  return hit.pattern.words.length > 0 && !hit.pattern.words.some((w) => /[*?]/.test(w)) ? hit.pattern.source : c.name;
 }
 
 function short(text: string): string {
@@ -247,9 +254,9 @@ let builtin: Promise<Policy> | undefined;
  * Rejects with PolicyRuleError when a rule file is malformed or one of its examples misbehaves.
  */
 export function loadPolicy(files?: readonly RuleFile[]): Promise<Policy> {
-  if (files) return loadBashParser().then((parser) => new Policy(compileRules([...files], parser), parser));
+  if (files) return loadBashParser().then((parser) => new Policy(compileRules([...files], parser, BUILTIN_RULE_FILES), parser));
   builtin ??= loadBashParser()
-    .then((parser) => new Policy(compileRules([...BUILTIN_RULE_FILES], parser), parser))
+    .then((parser) => new Policy(compileRules([...BUILTIN_RULE_FILES], parser, BUILTIN_RULE_FILES), parser))
     .catch((err) => {
       builtin = undefined;
       throw err;

@@ -89,6 +89,8 @@ interface Ctx {
   via: string[];
   remote: boolean;
   depth: number;
+  /** Offsets of line continuations glued to tokens on both sides, not yet explained (see command()). */
+  glued?: Set<number>;
 }
 
 interface ArgvInfo {
@@ -100,6 +102,8 @@ interface ArgvInfo {
 }
 
 const MAX_DEPTH = 12;
+/** A line continuation glued to the words on both sides. */
+const CONTINUATION = /^(?:\\\n)+$/;
 const MAX_CWDS = 8;
 /** Wrappers whose carried command runs in the current shell, so a `cd` in it counts. */
 const SAME_SHELL = new Set(["command", "builtin", "eval"]);
@@ -120,6 +124,41 @@ export function union(...all: Cwds[]): Cwds {
   return out.size > MAX_CWDS ? null : [...out];
 }
 
+/** Offsets of `\\<newline>` runs that sit between two tokens with no blank on either side. */
+function gluedContinuations(root: SyntaxNode, source: string): Set<number> {
+  const out = new Set<number>();
+  if (!source.includes("\\\n")) return out;
+  let prevEnd = -1;
+  const visit = (n: SyntaxNode) => {
+    if (n.children.length === 0) {
+      if (prevEnd >= 0 && n.start > prevEnd && CONTINUATION.test(source.slice(prevEnd, n.start))) out.add(prevEnd);
+      prevEnd = n.end;
+      return;
+    }
+    for (const c of n.children) visit(c);
+  };
+  visit(root);
+  return out;
+}
+
+function unseen(root: SyntaxNode, seen: Set<SyntaxNode>): SyntaxNode[] {
+  const out: SyntaxNode[] = [];
+  const stack = [root];
+  while (stack.length > 0) {
+    const n = stack.pop()!;
+    if (n.type === "command" && !seen.has(n)) out.push(n);
+    for (const c of n.children) stack.push(c);
+  }
+  return out;
+}
+
+/** The command a redirect written after a list or pipeline belongs to: its last one. */
+function rightmost(n: SyntaxNode): SyntaxNode {
+  if (n.type !== "list" && n.type !== "pipeline" && n.type !== "negated_command") return n;
+  const kids = n.children.filter((c) => c.named && c.type !== "comment");
+  return kids.length > 0 ? rightmost(kids[kids.length - 1]!) : n;
+}
+
 function same(a: Cwds, b: Cwds): boolean {
   if (a === null || b === null) return a === b;
   return a.length === b.length && a.every((x) => b.includes(x));
@@ -134,6 +173,13 @@ class Walker {
   private functions = new Map<string, boolean>();
   /** > 0 while a loop body is walked only to learn how it moves the working directory. */
   private silent = 0;
+  /**
+   * Redirects tree-sitter hangs on a whole list or pipeline (`cd /x && echo hi > f` parses as
+   * (cd /x && echo hi) > f) belong, in bash, to its last command: they wait here for that node.
+   */
+  private pending = new Map<SyntaxNode, SyntaxNode[]>();
+  /** The command nodes walked, to check that none was missed. */
+  private seen = new Set<SyntaxNode>();
 
   constructor(private readonly env: ExtractEnv) {}
 
@@ -152,7 +198,12 @@ class Walker {
     }
     const parsed = this.env.parser.parse(source);
     if (parsed.errorAt >= 0) this.issue("parse error", ctx.origin(parsed.errorAt));
-    return this.seq(parsed.root.children, st, { ...ctx, source });
+    const glued = gluedContinuations(parsed.root, source);
+    const after = this.seq(parsed.root.children, st, { ...ctx, source, glued });
+    for (const offset of glued) this.issue("a backslash-newline inside a word", ctx.origin(offset));
+    // Safety net: a simple command the walk did not reach (a shape it does not know) fails closed.
+    for (const missed of unseen(parsed.root, this.seen)) this.issue("a command in a construct the policy does not follow", ctx.origin(missed.start));
+    return after;
   }
 
   private seq(nodes: SyntaxNode[], st: Cwds, ctx: Ctx): Cwds {
@@ -161,6 +212,14 @@ class Walker {
   }
 
   private node(n: SyntaxNode, st: Cwds, ctx: Ctx): Cwds {
+    const late = this.pending.get(n);
+    if (late) {
+      if (n.type === "command") return this.command(n, st, ctx, late);
+      for (const r of late) {
+        const redirect = this.redirect(r, st, ctx);
+        if (this.silent === 0) this.redirects.push({ redirect, cwds: st, at: redirect.at });
+      }
+    }
     switch (n.type) {
       case "program":
       case "compound_statement":
@@ -176,6 +235,11 @@ class Walker {
         const body = n.children.find((c) => c.field === "body");
         const reds = n.children.filter((c) => c.field === "redirect");
         if (body?.type === "command") return this.command(body, st, ctx, reds);
+        if (body && (body.type === "list" || body.type === "pipeline")) {
+          const last = rightmost(body);
+          this.pending.set(last, [...(this.pending.get(last) ?? []), ...reds]);
+          return this.node(body, st, ctx);
+        }
         for (const r of reds) {
           const redirect = this.redirect(r, st, ctx);
           if (this.silent === 0) this.redirects.push({ redirect, cwds: st, at: redirect.at });
@@ -183,10 +247,12 @@ class Walker {
         return body ? this.node(body, st, ctx) : st;
       }
       case "list": {
-        const [left, op, right] = [n.children[0], n.children[1], n.children[2]];
-        if (!left || !right) return this.seq(n.children, st, ctx);
-        const after = this.node(left, st, ctx);
-        const end = this.node(right, after, ctx);
+        // left && right, left || right (a comment may sit between the operator and `right`).
+        const parts = n.children.filter((c) => c.named && c.type !== "comment");
+        const op = n.children.find((c) => !c.named);
+        if (parts.length !== 2) return this.seq(n.children, st, ctx);
+        const after = this.node(parts[0]!, st, ctx);
+        const end = this.node(parts[1]!, after, ctx);
         return op?.type === "||" ? union(after, end) : end;
       }
       case "pipeline":
@@ -341,6 +407,7 @@ class Walker {
   }
 
   private command(n: SyntaxNode, st: Cwds, ctx: Ctx, outer: SyntaxNode[]): Cwds {
+    this.seen.add(n);
     const assignments: Assignment[] = [];
     const argNodes: SyntaxNode[] = [];
     const redirectNodes = [...outer];
@@ -361,17 +428,28 @@ class Walker {
       return st;
     }
     const words = [wordOf(nameNode, ctx.source, ctx.origin)];
+    const ends = [nameNode.end];
     for (let i = 0; i < argNodes.length; i++) {
       const a = argNodes[i]!;
       const next = argNodes[i + 1];
+      let w: Word;
+      let end = a.end;
       // `$"…"` arrives as an anonymous `$` glued to a string.
       if (!a.named && a.type === "$" && next && next.start === a.end && next.type === "string") {
-        const w = wordOf(next, ctx.source, ctx.origin);
-        words.push({ ...w, text: ctx.source.slice(a.start, next.end), at: ctx.origin(a.start) });
+        w = { ...wordOf(next, ctx.source, ctx.origin), text: ctx.source.slice(a.start, next.end), at: ctx.origin(a.start) };
+        end = next.end;
         i++;
+      } else w = wordOf(a, ctx.source, ctx.origin);
+      // tree-sitter takes a backslash-newline for a blank, bash removes it: `r\<newline>m` is `rm`.
+      const prev = words[words.length - 1]!;
+      if (CONTINUATION.test(ctx.source.slice(ends[ends.length - 1], a.start))) {
+        ctx.glued?.delete(ends[ends.length - 1]!);
+        words[words.length - 1] = { value: prev.value + w.value, literal: prev.literal && w.literal, pattern: prev.pattern + w.pattern, text: prev.text + ctx.source.slice(ends[ends.length - 1], a.start) + w.text, at: prev.at };
+        ends[ends.length - 1] = end;
         continue;
       }
-      words.push(wordOf(a, ctx.source, ctx.origin));
+      words.push(w);
+      ends.push(end);
     }
     return this.argv(words, st, ctx, { redirects, assignments, text: ctx.source.slice(n.start, n.end) });
   }
@@ -379,7 +457,9 @@ class Walker {
   /** One simple command given as words; unwraps wrappers. Returns the working directory after it. */
   private argv(words: Word[], st: Cwds, ctx: Ctx, info: ArgvInfo): Cwds {
     const first = words[0]!;
-    const literal = first.literal && first.value !== "" && !hasGlob(first) && !hasBraces(first);
+    // `find … -exec {} …` and `xargs -I{} {}` run whatever the placeholder becomes.
+    const placeholderName = !!info.placeholder && first.value.includes(info.placeholder.token);
+    const literal = first.literal && first.value !== "" && !hasGlob(first) && !hasBraces(first) && !placeholderName;
     const name = literal ? basename(first.value) : first.text;
     const cmd: Cmd = {
       name,
@@ -464,7 +544,7 @@ class Walker {
           : info.redirects.some((r) => r.herestring)
             ? "a here-string"
             : info.redirects.find((r) => r.mode === "read")
-              ? `the file ${quote(info.redirects.find((r) => r.mode === "read")!.target?.value)}`
+              ? `the file ${quote(info.redirects.find((r) => r.mode === "read")!.target?.text ?? "")}`
               : "stdin";
         this.issue(`"${cmd.name}" reads its script from ${from}`, cmd.at);
         return st;
@@ -542,8 +622,12 @@ class Walker {
       return st;
     }
     cmd.carried = true;
-    if (spec.kind === "joined" && !has(opts, spec.argvOptions)) return this.scriptOf(rest, inner, ctx, label, remote);
-    return this.argv(rest, inner, { ...ctx, via: [...ctx.via, label], remote }, { redirects: [], assignments, stdinOperands: spec.stdinOperands });
+    // sudo -s CMD…: the words go to the shell as one command line.
+    if ((spec.kind === "joined" && !has(opts, spec.argvOptions)) || has(opts, spec.shellOptions)) return this.scriptOf(rest, inner, ctx, label, remote);
+    // xargs -I R / -i: R in the carried words (even as the command name) is replaced by input.
+    const replace = spec.stdinOperands ? opts.filter((o) => o.name === "-I" || o.name === "--replace" || o.name === "-i").pop() : undefined;
+    const placeholder = replace ? { token: replace.value?.value || "{}", roots: null } : undefined;
+    return this.argv(rest, inner, { ...ctx, via: [...ctx.via, label], remote }, { redirects: [], assignments, stdinOperands: spec.stdinOperands, placeholder });
   }
 
   /** find ROOTS… EXPR: roots are recorded for path checks; each -exec/-execdir/-ok/-okdir … ; or + is carried. */

@@ -117,10 +117,17 @@ function normalisedPaths(v: string, tilde: boolean, cmd: Cmd, env: MatchEnv): st
   return (cmd.cwds ?? []).map((c) => path.resolve(c, v));
 }
 
+const regexps = new Map<string, RegExp>();
+
 function globToRegExp(glob: string): RegExp {
+  const hit = regexps.get(glob);
+  if (hit) return hit;
   let re = "";
   for (const c of glob) re += c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\/-]/g, "\\$&");
-  return new RegExp(`^${re}$`);
+  const compiled = new RegExp(`^${re}$`);
+  if (regexps.size > 1000) regexps.clear();
+  regexps.set(glob, compiled);
+  return compiled;
 }
 
 /** Whether a pattern word occurs among the command's arguments. */
@@ -133,7 +140,6 @@ export function wordPresence(word: string, cmd: Cmd, env: MatchEnv): Presence {
   } else if (info.exact.has(word)) return "yes";
   if (!env.singleDash.has(cmd.name) && CLUSTER.test(word) && !WILDCARD.test(word)) {
     const letters = [...word.slice(1)].map((l) => aliases[`-${l}`] ?? l);
-    if (aliases[word] && word.length > 2) letters.splice(0, letters.length, aliases[word]!);
     if (letters.every((l) => info.letters.has(l))) return "yes";
   } else if (aliases[word] && info.letters.has(aliases[word]!)) return "yes";
   if (isPathLike(word) && !WILDCARD.test(word)) {

@@ -48,8 +48,8 @@ async function load(): Promise<BashParser> {
     parse(source: string): ParsedScript {
       const tree = parser.parse(source);
       if (!tree) throw new Error("tree-sitter returned no tree");
+      const cursor = tree.walk();
       try {
-        const cursor = tree.walk();
         let errorAt = -1;
         const visit = (): SyntaxNode => {
           const node: SyntaxNode = {
@@ -69,10 +69,9 @@ async function load(): Promise<BashParser> {
           }
           return node;
         };
-        const root = visit();
-        cursor.delete();
-        return { source, root, errorAt };
+        return { source, root: visit(), errorAt };
       } finally {
+        cursor.delete();
         tree.delete();
       }
     },

@@ -3,13 +3,13 @@
 // way the kernel will see it — against the working directory, ~ expanded, braces expanded, `..`
 // applied after symlinks (realpath of the longest existing prefix) — and compared segment-wise
 // with allowed_dirs / read_only_dirs.
-import { realpathSync } from "node:fs";
+import { readdirSync, realpathSync } from "node:fs";
 import { posix as path } from "node:path";
 import type { Cmd, Cwds, Redirect } from "./extract.js";
 import { hasOpt, parseArgs, type ParsedArgs } from "./options.js";
 import type { FileRule } from "./rule-schema.js";
 import { GIT_OPTIONS, GIT_WRITE_SUBCOMMANDS } from "./rules/git.js";
-import { expandBraces, hasGlob, quote, syntheticWord, unescapePattern, wordTail, type Word } from "./words.js";
+import { escapeAll, expandBraces, hasGlob, quote, syntheticWord, unescapePattern, wordTail, type Word } from "./words.js";
 
 export interface PathUse {
   mode: "read" | "write";
@@ -21,6 +21,8 @@ export interface PathUse {
   unknown?: string;
   /** Where it came from: a redirect, or the command's arguments. */
   from: "redirect" | "args";
+  /** A symlink as its last component is not followed (rm x removes the link x). */
+  noFollow?: boolean;
 }
 
 /** Paths that are always allowed: writes to these, and reads of these plus the read-only devices. */
@@ -59,8 +61,11 @@ export function pathUses(cmd: Cmd, files: ReadonlyMap<string, FileRule>): PathUs
     if (!word.literal) unknown.push({ word, mode });
     else if (word.value !== "-" && word.value !== "") uses.push({ mode, word });
   };
+  const operandsOnly = rule?.noFollow ? new Set(cmd.args) : null;
   if (rule) ruleUses(rule, cmd, words, add);
   else shapeUses(words, add, unknown);
+  // A file:// URL is a local file, whatever the command (curl file:///etc/passwd).
+  for (const w of words) if (w.literal && /^file:\/\//i.test(w.value)) add("read", wordTail(w, 7));
   for (const { mode, word } of uses) {
     // find -exec CMD {}: `{}` is a path under find's roots.
     if (cmd.placeholder && word.value.includes(cmd.placeholder.token)) {
@@ -72,7 +77,7 @@ export function pathUses(cmd: Cmd, files: ReadonlyMap<string, FileRule>): PathUs
         }
       continue;
     }
-    out.push({ mode, word, at: word.at, cwds: cmd.cwds, from: "args" });
+    out.push({ mode, word, at: word.at, cwds: cmd.cwds, from: "args", ...(operandsOnly?.has(word) ? { noFollow: true } : {}) });
   }
   for (const { word, mode } of unknown) out.push({ mode, word: null, at: word.at, cwds: cmd.cwds, unknown: `path ${quote(word.text)} is not a literal word`, from: "args" });
   if (cmd.stdinOperands && rule && (rule.operands ?? "all") !== "none")
@@ -88,10 +93,6 @@ function shapeUses(words: Word[], add: (mode: "read" | "write", w: Word) => void
       continue;
     }
     const v = w.value;
-    if (v.startsWith("file://")) {
-      add("read", wordTail(w, 7));
-      continue;
-    }
     if (URL.test(v)) continue;
     const eq = v.indexOf("=");
     if ((v.startsWith("--") || /^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) && eq > 0) {
@@ -287,6 +288,14 @@ export class PathResolver {
   private cache = new Map<string, string>();
   constructor(private readonly home: string) {}
 
+  /** Like real(), but a symlink as last component stays itself (the link, not its target). */
+  realNoFollow(p: string): string {
+    const slash = p.lastIndexOf("/");
+    const last = p.slice(slash + 1);
+    if (last === "" || last === "." || last === ".." || slash < 0) return this.real(p);
+    return path.join(this.real(p.slice(0, slash) || "/"), last);
+  }
+
   /** Real path of an absolute path: realpath of its longest existing prefix, then the rest lexically. */
   real(p: string): string {
     const hit = this.cache.get(p);
@@ -308,32 +317,101 @@ export class PathResolver {
     return result;
   }
 
-  /** The lexical absolute candidates of a word, before symlinks (for the /dev/null check). */
+  /**
+   * The absolute paths a word may designate, before symlinks are resolved: braces expanded, ~
+   * expanded, relative ones joined to each working directory, and globs expanded against the
+   * file system (a glob can reach through a symlink to another directory).
+   */
   candidates(word: Word, cwds: Cwds): Resolved {
     const alternatives = expandBraces(word.pattern);
     if (!alternatives) return { paths: [], error: `${quote(word.text)} expands to too many paths` };
     const out: string[] = [];
     for (const alt of alternatives) {
       for (const variant of dotGlobVariants(alt)) {
-        let value = unescapePattern(variant);
+        let bases: string[];
+        let rest = variant;
         if (variant.startsWith("~")) {
-          const m = /^~([^/]*)(.*)$/.exec(value)!;
-          const user = m[1]!;
-          if (user === "") value = this.home + m[2];
-          else if (user === "root") value = `/root${m[2]}`;
-          else if (user === "+" && cwds) {
-            for (const c of cwds) out.push(`${c}/${m[2]}`);
-            continue;
-          } else return { paths: [], error: `${quote(word.text)}: cannot tell where ~${user} is` };
-        }
-        if (value.startsWith("/")) out.push(value);
+          const m = /^~([^/]*)(.*)$/.exec(variant)!;
+          const user = unescapePattern(m[1]!);
+          rest = m[2]!;
+          if (user === "") bases = [this.home];
+          else if (user === "root") bases = ["/root"];
+          else if (user === "+" && cwds) bases = cwds;
+          else return { paths: [], error: `${quote(word.text)}: cannot tell where ~${user} is` };
+        } else if (variant.startsWith("/")) bases = [""];
         else if (!cwds) return { paths: [], error: `${quote(word.text)} is relative and the working directory is not known` };
-        else for (const c of cwds) out.push(`${c}/${value}`);
+        else {
+          bases = cwds;
+          rest = `/${variant}`;
+        }
+        for (const base of bases) {
+          const pattern = escapeAll(base) + rest;
+          if (hasGlob({ pattern } as Word)) {
+            const matches = globFiles(pattern);
+            if (!matches) return { paths: [], error: `${quote(word.text)} matches too many files` };
+            if (matches.length > 0) {
+              out.push(...matches);
+              continue;
+            }
+          }
+          out.push(unescapePattern(pattern));
+        }
       }
     }
     return { paths: out };
   }
 }
+
+/** Expands an absolute glob pattern against the file system (null: too many matches; []: none). */
+function globFiles(pattern: string, limit = 256): string[] | null {
+  let current = [""];
+  for (const seg of pattern.split("/").filter((x) => x !== "")) {
+    if (!hasGlob({ pattern: seg } as Word)) {
+      const literal = unescapePattern(seg);
+      current = current.map((c) => `${c}/${literal}`);
+      continue;
+    }
+    const re = segmentRegExp(seg);
+    const next: string[] = [];
+    for (const dir of current) {
+      let names: string[];
+      try {
+        names = readdirSync(dir === "" ? "/" : dir);
+      } catch {
+        continue;
+      }
+      for (const name of names) if (re.test(name) && (!name.startsWith(".") || seg.startsWith("."))) next.push(`${dir}/${name}`);
+      if (next.length > limit) return null;
+    }
+    if (next.length === 0) return [];
+    current = next;
+  }
+  return current;
+}
+
+/** One escaped glob segment as a regular expression (* ? [...] and backslash escapes). */
+function segmentRegExp(seg: string): RegExp {
+  let re = "";
+  for (let i = 0; i < seg.length; i++) {
+    const c = seg[i]!;
+    if (c === "\\" && i + 1 < seg.length) re += escapeRe(seg[++i]!);
+    else if (c === "*") re += ".*";
+    else if (c === "?") re += ".";
+    else if (c === "[") {
+      const close = seg.indexOf("]", i + 2);
+      if (close < 0) re += "\\[";
+      else {
+        let body = seg.slice(i + 1, close);
+        if (body.startsWith("!")) body = `^${body.slice(1)}`;
+        re += `[${body.replace(/\\(.)/g, "$1").replace(/[\]\\]/g, "\\$&")}]`;
+        i = close;
+      }
+    } else re += escapeRe(c);
+  }
+  return new RegExp(`^${re}$`);
+}
+
+const escapeRe = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 /** A glob segment starting with a dot (`.*`) can match `..`: also try that segment as `..`. */
 function dotGlobVariants(pattern: string): string[] {

@@ -120,6 +120,8 @@ export const FileRule = z
     keyPaths: z.record(z.string(), z.enum(["read", "write"])).optional(),
     /** It writes into its working directory, always or unless / only with some options (wget, curl -O). */
     implicitWrite: z.object({ with: z.array(z.string()).optional(), unless: z.array(z.string()).optional() }).strict().optional(),
+    /** A symlink as last component of an operand is not followed (rm removes the link, not its target). */
+    noFollow: z.boolean().optional(),
     /** Operands of the form host:path are on another machine and not checked (scp, rsync). */
     remoteOperands: z.boolean().optional(),
     /** Handled by code: tar, find, git, ln, mktemp, cd. */

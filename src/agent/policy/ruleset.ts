@@ -48,8 +48,12 @@ export function compileCondition(rule: Pick<CommandRule, "patterns" | "options" 
   };
 }
 
-/** Validates, indexes and verifies rule files. Throws PolicyRuleError listing every problem. */
-export function compileRules(files: unknown[], parser: BashParser): RuleSet {
+/**
+ * Validates, indexes and verifies rule files. Throws PolicyRuleError listing every problem.
+ * `typed` files (the built-in ones, checked by the compiler) skip the shape validation; their
+ * examples are verified all the same.
+ */
+export function compileRules(files: unknown[], parser: BashParser, typed: readonly unknown[] = []): RuleSet {
   const problems: string[] = [];
   const set: RuleSet = {
     wrappers: new Map(),
@@ -61,6 +65,7 @@ export function compileRules(files: unknown[], parser: BashParser): RuleSet {
   };
   const parsedFiles: z.infer<typeof RuleFile>[] = [];
   files.forEach((raw, index) => {
+    if (typed.includes(raw)) return void parsedFiles.push(raw as z.infer<typeof RuleFile>);
     const parsed = RuleFile.safeParse(raw);
     const name = (raw as { name?: unknown })?.name;
     const label = typeof name === "string" ? `file "${name}"` : `file #${index + 1}`;

@@ -66,9 +66,9 @@ export interface CheckOptions {
 export class PolicyConfigError extends Error {
   override name = "InputError";
   constructor(
-    message: string,
+    readonly detail: string,
     readonly path: string,
   ) {
-    super(path ? `${path}: ${message}` : message);
+    super(path ? `${path}: ${detail}` : detail);
   }
 }

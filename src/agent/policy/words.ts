@@ -62,8 +62,11 @@ function pieceOf(node: SyntaxNode, source: string): Piece {
       const inner = text.slice(1, -1);
       return { literal: true, value: inner, pattern: escapeAll(inner) };
     }
-    case "string":
     case "translated_string": {
+      const inner = node.children.find((c) => c.type === "string");
+      return inner ? pieceOf(inner, source) : { literal: false, value: text, pattern: escapeAll(text) };
+    }
+    case "string": {
       if (node.children.some((c) => c.named && c.type !== "string_content")) return { literal: false, value: text, pattern: escapeAll(text) };
       const open = text.indexOf('"');
       const inner = decodeDoubleQuoted(text.slice(open + 1, -1));

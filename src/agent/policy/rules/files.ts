@@ -11,7 +11,7 @@ export const FILES: RuleFile = {
   description: "file operands and written paths of common commands",
   rules: [
     // Writers.
-    { id: "rm", names: ["rm", "rmdir", "unlink"], writes: "all", match: ["rm -rf a b => a b", "rmdir -p d/e => d/e", "rm -- -x => -x"], not_match: ["rm"] },
+    { id: "rm", names: ["rm", "rmdir", "unlink"], writes: "all", noFollow: true, match: ["rm -rf a b => a b", "rmdir -p d/e => d/e", "rm -- -x => -x"], not_match: ["rm"] },
     {
       id: "shred",
       names: ["shred"],
