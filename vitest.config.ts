@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    testTimeout: 30_000,
+    testTimeout: 120_000, // generous: many tests spawn real processes, and CI machines have 2 cores
     hookTimeout: 30_000,
     pool: "forks",
   },
