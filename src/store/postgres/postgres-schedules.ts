@@ -14,29 +14,13 @@ import { canFire, firstDue, nextDue } from "../../schedules/due.js";
 import type { ClaimedRun, NewSchedule, RunError, Schedule, ScheduleRun, ScheduleSpec, ScheduleVersion, StoredItem } from "../../schedules/model.js";
 import { pickOne, type ClaimDueOptions, type FinishRunOptions, type RunFilter, type ScheduleStore } from "../schedule-store.js";
 
+import { compile as compileSql, type Stmt } from "./compile.js";
+
 const here = dirname(fileURLToPath(import.meta.url));
 
 type Row = Record<string, any>;
 
-interface Stmt {
-  name: string;
-  text: string;
-  params: string[];
-}
-
-/** `:name` parameters → `$n` (comments dropped; `::type` casts left alone), like the task SQL. */
-function compile(name: string, source: string): Stmt {
-  const params: string[] = [];
-  const text = source
-    .replace(/--[^\n]*/g, "")
-    .replace(/(?<![:\w]):([a-z_][a-z0-9_]*)/gi, (_m, p: string) => {
-      let i = params.indexOf(p);
-      if (i < 0) i = params.push(p) - 1;
-      return `$${i + 1}`;
-    })
-    .trim();
-  return { name: `grove_sched_${name}`, text, params };
-}
+const compile = (name: string, source: string): Stmt => compileSql(`grove_sched_${name}`, source);
 
 const FILES = [
   "insert_version", "upsert_schedule", "set_enabled", "delete", "claim_due", "fire", "expire", "insert_runs",

@@ -39,6 +39,8 @@ import { PostgresSchedules } from "./postgres-schedules.js";
 // transaction could yet commit below it (the "high-water mark" technique), or re-read a short
 // overlap window.
 
+import { compile as compileSql, type Stmt } from "./compile.js";
+
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** A task whose lease expired this many times in a row is failed instead of retried forever. */
@@ -64,25 +66,7 @@ function defaultPoolSize(): number {
 
 type Row = Record<string, any>;
 
-interface Stmt {
-  name: string;
-  text: string;
-  params: string[];
-}
-
-/** Compiles `:name` parameters to `$n` (comments dropped; `::type` casts left alone). */
-function compile(name: string, source: string): Stmt {
-  const params: string[] = [];
-  const text = source
-    .replace(/--[^\n]*/g, "")
-    .replace(/(?<![:\w]):([a-z_][a-z0-9_]*)/gi, (_m, p: string) => {
-      let i = params.indexOf(p);
-      if (i < 0) i = params.push(p) - 1;
-      return `$${i + 1}`;
-    })
-    .trim();
-  return { name: `grove_${name}`, text, params };
-}
+const compile = (name: string, source: string): Stmt => compileSql(`grove_${name}`, source);
 
 const fileStmt = (name: string): Stmt => compile(name, readFileSync(join(here, `${name}.sql`), "utf8"));
 
