@@ -1,13 +1,13 @@
 // Every command and snippet of README.md and docs/*.md is run here, so the docs cannot drift
 // from what the CLI and the SDK do.
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ExecutorRegistry } from "../src/core/registry.js";
 import { registerBuiltins } from "../src/executors/index.js";
 import { loadTree } from "../src/tree/index.js";
-import { CLI, ROOT, tempDir } from "./helpers/cli.js";
+import { CLI, ROOT, runProcess, tempDir } from "./helpers/cli.js";
 
 interface Block {
   file: string;
@@ -34,11 +34,11 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 function shell(code: string, db: string) {
   const script = `set -euo pipefail\ngrove() { node ${JSON.stringify(CLI)} "$@"; }\n${code}`;
-  return spawnSync("bash", ["-c", script], { cwd: ROOT, encoding: "utf8", env: { ...process.env, GROVE_DATABASE_URL: db, GROVE_DEBUG: "" } });
+  return runProcess("bash", ["-c", script], { cwd: ROOT, env: { ...process.env, GROVE_DATABASE_URL: db, GROVE_DEBUG: "" } });
 }
 
 describe("README set-up commands", () => {
-  it("the first command runs the example tree on the default SQLite store", () => {
+  it("the first command runs the example tree on the default SQLite store", async () => {
     const setup = all.find((b) => b.file === "README.md" && b.code.includes("npm ci"))!;
     expect(setup.code.trim()).toBe("npm ci && npm run grove -- run examples/hello.json");
     // `npm ci` already ran to get here; the rest of the line is run as written, in a fresh
@@ -47,7 +47,7 @@ describe("README set-up commands", () => {
     execFileSync("cp", ["-r", join(ROOT, "examples"), join(ROOT, "package.json"), dir]);
     execFileSync("ln", ["-s", join(ROOT, "dist"), join(dir, "dist")]);
     execFileSync("ln", ["-s", join(ROOT, "node_modules"), join(dir, "node_modules")]);
-    const r = spawnSync("bash", ["-c", "npm run grove -- run examples/hello.json"], { cwd: dir, encoding: "utf8", env: { ...process.env, GROVE_DATABASE_URL: "" } });
+    const r = await runProcess("bash", ["-c", "npm run grove -- run examples/hello.json"], { cwd: dir, env: { ...process.env, GROVE_DATABASE_URL: "" } });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/greet> Hello, world!/);
     expect(r.stdout).toMatch(/tree hello completed/);
@@ -64,7 +64,7 @@ describe("doc snippets", () => {
   for (const b of all) {
     const label = `${b.file} block ${b.index} (${b.lang || "text"})`;
     if (b.lang === "sh" && /npm run (-s )?bench/.test(b.code)) {
-      it(`${label}: each benchmark command runs (smoke size) and prints the documented JSON lines`, () => {
+      it(`${label}: each benchmark command runs (smoke size) and prints the documented JSON lines`, async () => {
         for (const line of b.code.split("\n").map((l) => l.replace(/#.*$/, "").trim()).filter(Boolean)) {
           // `npm run bench` = build + node bench/run.mjs; the build is done, so run the script at a
           // smoke size (the full run takes minutes and belongs to `npm run bench`, not npm test).
@@ -78,7 +78,7 @@ describe("doc snippets", () => {
             "schedules-claim": ["--runs", "1", "--schedules", "2000", "--due", "50"],
           };
           const smoke = SMOKE[args[0]!] ?? [];
-          const r = spawnSync(process.execPath, ["bench/run.mjs", ...args, ...smoke], { cwd: ROOT, encoding: "utf8" });
+          const r = await runProcess(process.execPath, ["bench/run.mjs", ...args, ...smoke]);
           expect(r.status, r.stderr).toBe(0);
           if (args.includes("--profile")) {
             expect(r.stderr).toMatch(/profile/i);
@@ -90,8 +90,8 @@ describe("doc snippets", () => {
         }
       }, 300_000);
     } else if (b.lang === "sh" && !b.code.includes("npm ci") && b.code.trim() !== "npm test") {
-      it(`${label} runs`, () => {
-        const r = shell(b.code, join(tempDir(), "g.db"));
+      it(`${label} runs`, async () => {
+        const r = await shell(b.code, join(tempDir(), "g.db"));
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
       });
@@ -104,10 +104,10 @@ describe("doc snippets", () => {
       });
     }
     if (b.lang === "js") {
-      it(`${label} runs`, () => {
+      it(`${label} runs`, async () => {
         const file = join(scratch, `snippet-${b.file.replace(/\W/g, "_")}-${b.index}.mjs`);
         writeFileSync(file, b.code);
-        const r = spawnSync(process.execPath, [file], { cwd: ROOT, encoding: "utf8" });
+        const r = await runProcess(process.execPath, [file]);
         expect(r.stderr).toBe("");
         expect(r.status).toBe(0);
         if (b.code.includes("console.log")) expect(r.stdout.trim().length).toBeGreaterThan(0);
@@ -120,11 +120,11 @@ describe("doc snippets", () => {
     expect(JSON.parse(hello.code)).toEqual(JSON.parse(readFileSync(join(ROOT, "examples/hello.json"), "utf8")));
   });
 
-  it("the README's From-code snippet prints the greeting", () => {
+  it("the README's From-code snippet prints the greeting", async () => {
     const code = all.find((b) => b.file === "README.md" && b.lang === "js" && b.code.includes("Grove.local"))!;
     const file = join(scratch, "from-code.mjs");
     writeFileSync(file, code.code);
-    const r = spawnSync(process.execPath, [file], { cwd: ROOT, encoding: "utf8" });
+    const r = await runProcess(process.execPath, [file]);
     expect(r.stdout.trim()).toBe("completed Hello, Ada!");
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { groupAlive, grove, groveBackground, tempDir } from "../helpers/cli.js";
+import { groupAlive, grove, groveBackground, runProcess, tempDir } from "../helpers/cli.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,10 +38,9 @@ describe("grove run (DESIGN §10)", () => {
   });
 
   it("draws a live tree on a terminal", async () => {
-    const { spawnSync } = await import("node:child_process");
     const dir = tempDir();
     const cmd = `node ${join(process.cwd(), "dist/cli/main.js")} run examples/hello.json --db ${join(dir, "g.db")}`;
-    const r = spawnSync("script", ["-qec", cmd, "/dev/null"], { encoding: "utf8", env: { ...process.env, COLUMNS: "100", LINES: "30" } });
+    const r = await runProcess("script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, COLUMNS: "100", LINES: "30" } });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("\x1b[2K"); // lines redrawn in place
     expect(r.stdout).toMatch(/greet\s+completed/);

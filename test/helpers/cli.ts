@@ -36,6 +36,26 @@ export function grove(args: string[], opts: { cwd?: string; env?: Record<string,
   });
 }
 
+/**
+ * Runs any program to completion without blocking the test worker's event loop (a long
+ * spawnSync starves vitest's worker RPC and fails the run with "Timeout calling onTaskUpdate").
+ */
+export function runProcess(
+  command: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (status) => resolvePromise({ status, stdout, stderr }));
+  });
+}
+
 /** Starts `grove` in the background; `waitFor` resolves when stdout matches. */
 export function groveBackground(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
   const child: ChildProcess = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env } });
