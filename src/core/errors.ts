@@ -57,3 +57,30 @@ export function toTaskError(err: unknown): TaskError {
   if (err instanceof Error) return { type: "executor_error", message: err.message || err.name };
   return { type: "executor_error", message: String(err) };
 }
+
+/** What an executor asks a human to approve (DESIGN §9 approval). */
+export interface ApprovalRequest {
+  /** The command (or action) awaiting a decision. */
+  command: string;
+  /** The policy's reasons, shown to the approver. */
+  reasons: string[];
+  risk: "low" | "medium" | "high";
+  /** Where it would run. */
+  machine?: string;
+}
+
+/**
+ * Thrown by an executor to pause its task in `waiting_approval`. The engine stores `request`
+ * and `state` (JSON, e.g. the agent's conversation so far) with the task; after
+ * `grove tasks approve|reject` the task is claimed again — by any process, even after a restart —
+ * and the executor is called with `ctx.resume` carrying the decision and this `state`.
+ */
+export class ApprovalRequired extends Error {
+  constructor(
+    readonly request: ApprovalRequest,
+    readonly state: unknown,
+  ) {
+    super(`approval required: ${request.command}`);
+    this.name = "ApprovalRequired";
+  }
+}

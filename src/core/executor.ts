@@ -1,6 +1,7 @@
 import { z } from "zod";
 import type { JsonSchema } from "./validation.js";
 import type { TaskError, TaskStatus } from "./types.js";
+import type { ApprovalRequest } from "./errors.js";
 
 /** What an executor sees of one dependency (DESIGN §4 data flow). */
 export interface DependencyOutcome {
@@ -28,6 +29,20 @@ export interface ExecutorContext {
   machine: string;
   /** Runtime settings (e.g. whether URL executors may reach private addresses). */
   settings: RuntimeSettings;
+  /**
+   * Set when this run continues a task that paused with `ApprovalRequired`: the human's decision
+   * and the `state` the executor stored when it paused.
+   */
+  resume?: ApprovalResume;
+}
+
+export interface ApprovalResume {
+  decision: "approved" | "rejected";
+  request: ApprovalRequest;
+  state: unknown;
+  /** Who decided (the approver's scope or name), and why, when given. */
+  by?: string;
+  reason?: string;
 }
 
 export interface RuntimeSettings {
