@@ -121,7 +121,7 @@ export class Grove {
   async treeResult(treeId: string): Promise<TreeResult> {
     const tree = await this.store.getTree(treeId, this.scope);
     if (!tree) throw new NotFoundError(`no tree ${treeId}`);
-    return treeResult(tree, await this.store.listTasks({ treeId, scope: this.scope, limit: 1_000_000 }));
+    return treeResult(tree, await this.store.treeTasks(treeId, this.scope));
   }
 
   async getTask(id: string): Promise<Task> {

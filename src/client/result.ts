@@ -1,4 +1,5 @@
-import type { Task, TaskError, TaskStatus, Tree, TreeStatus } from "../core/types.js";
+import type { TaskError, TaskStatus, Tree, TreeStatus } from "../core/types.js";
+import type { TaskSummaryRow } from "../store/store.js";
 
 /** The `grove run --json` shape (DESIGN §10). */
 export interface TreeResult {
@@ -23,7 +24,7 @@ export interface TaskSummary {
 
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-export function summarizeTask(t: Task): TaskSummary {
+export function summarizeTask(t: TaskSummaryRow): TaskSummary {
   return {
     id: t.id,
     name: t.name,
@@ -38,7 +39,7 @@ export function summarizeTask(t: Task): TaskSummary {
   };
 }
 
-export function treeResult(tree: Tree, tasks: Task[]): TreeResult {
+export function treeResult(tree: Tree, tasks: readonly TaskSummaryRow[]): TreeResult {
   const ordered = [...tasks].sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
   return { tree_id: tree.id, name: tree.name, status: tree.status, tasks: ordered.map(summarizeTask) };
 }

@@ -4,7 +4,7 @@ import type { DependencyOutcome, RuntimeSettings } from "../core/executor.js";
 import { uuidv7 } from "../core/ids.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { DEFAULT_LEASE_MS, type NewEvent, type Task, type Tree } from "../core/types.js";
-import type { Outcome, Store } from "../store/store.js";
+import type { DependencyRow, Outcome, Store } from "../store/store.js";
 import { runAttempt } from "./attempt.js";
 
 export interface RunnerOptions {
@@ -155,7 +155,7 @@ export class Runner {
     for (const task of tasks) this.inflight.set(task.id, { task, controller: new AbortController() });
     const depIds = new Set<string>();
     for (const t of tasks) for (const d of t.dependencies) depIds.add(d.task);
-    const deps = depIds.size > 0 ? new Map((await this.store.getTasks([...depIds])).map((t) => [t.id, t])) : new Map<string, Task>();
+    const deps = depIds.size > 0 ? new Map((await this.store.dependencyOutcomes([...depIds])).map((t) => [t.id, t])) : new Map<string, DependencyRow>();
     for (const task of tasks) {
       const tree = await this.tree(task.tree_id);
       const dependencies: Record<string, DependencyOutcome> = {};

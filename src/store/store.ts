@@ -58,6 +58,23 @@ export interface Attempt {
   error: TaskError | null;
 }
 
+export interface DependencyRow {
+  id: string;
+  name: string;
+  status: TaskStatus;
+  result: unknown;
+  error: TaskError | null;
+}
+
+export interface TaskSummaryRow extends DependencyRow {
+  executor: string;
+  parent_id: string | null;
+  attempts: number;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
 /**
  * Everything grove keeps. Each method is one transaction; the status state machine of DESIGN §2 is
  * enforced here (an illegal transition throws IllegalTransitionError). Both the SQLite and the
@@ -76,6 +93,13 @@ export interface Store {
   getTask(id: string, scope?: string): Promise<Task | undefined>;
   getTasks(ids: readonly string[]): Promise<Task[]>;
   listTasks(filter?: TaskFilter): Promise<Task[]>;
+  /**
+   * What an executor sees of its dependencies: name, status, result and error only (no inputs or
+   * settings to decode) — the runner reads this for every claimed task that has dependencies.
+   */
+  dependencyOutcomes(ids: readonly string[]): Promise<DependencyRow[]>;
+  /** Every task of a tree in creation order, only the fields a run's result reports. */
+  treeTasks(treeId: string, scope?: string): Promise<TaskSummaryRow[]>;
   /** Counts of a tree's tasks by status. */
   treeCounts(treeId: string): Promise<Partial<Record<TaskStatus, number>>>;
 

@@ -8,7 +8,7 @@ import { normalizeScope } from "../../core/scope.js";
 import { RETRYABLE } from "../../core/status.js";
 import { isTerminal } from "../../core/types.js";
 import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree } from "../../core/types.js";
-import type { Attempt, ClaimOptions, EventFilter, Outcome, Store, TaskFilter, TreeFilter } from "../store.js";
+import type { Attempt, ClaimOptions, DependencyRow, EventFilter, Outcome, Store, TaskFilter, TaskSummaryRow, TreeFilter } from "../store.js";
 import type { ScheduleStore } from "../schedule-store.js";
 import { PostgresSchedules } from "./postgres-schedules.js";
 
@@ -434,6 +434,33 @@ export class PostgresStore implements Store {
       offset: f.offset ?? 0,
     });
     return rows.map(toTask);
+  }
+
+  async dependencyOutcomes(ids: readonly string[]): Promise<DependencyRow[]> {
+    if (ids.length === 0) return [];
+    const s = q("dependency_outcomes", "SELECT id, name, status, result, error FROM tasks WHERE id = ANY(:ids::text[])");
+    return (await this.run(this.pool, s, { ids: [...ids] })).map((r) => ({ id: r.id, name: r.name, status: r.status, result: r.result ?? null, error: r.error ?? null }));
+  }
+
+  async treeTasks(treeId: string, scope?: string): Promise<TaskSummaryRow[]> {
+    const s = q(
+      "tree_tasks",
+      `SELECT id, name, status, result, error, executor, parent_id, attempts, created_at, started_at, finished_at
+       FROM tasks WHERE tree_id = :tree_id::text AND ${SCOPE_SQL} ORDER BY created_at, id`,
+    );
+    return (await this.run(this.pool, s, { tree_id: treeId, scope: normalizeScope(scope) })).map((r) => ({
+      id: r.id,
+      name: r.name,
+      status: r.status,
+      result: r.result ?? null,
+      error: r.error ?? null,
+      executor: r.executor,
+      parent_id: r.parent_id,
+      attempts: r.attempts,
+      created_at: r.created_at,
+      started_at: r.started_at,
+      finished_at: r.finished_at,
+    }));
   }
 
   async treeCounts(treeId: string): Promise<Partial<Record<TaskStatus, number>>> {

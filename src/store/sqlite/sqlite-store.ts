@@ -8,7 +8,7 @@ import { normalizeScope } from "../../core/scope.js";
 import { RETRYABLE } from "../../core/status.js";
 import { isTerminal } from "../../core/types.js";
 import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree, TreeStatus } from "../../core/types.js";
-import type { Attempt, ClaimOptions, EventFilter, Outcome, Store, TaskFilter, TreeFilter } from "../store.js";
+import type { Attempt, ClaimOptions, DependencyRow, EventFilter, Outcome, Store, TaskFilter, TaskSummaryRow, TreeFilter } from "../store.js";
 import type { ScheduleStore } from "../schedule-store.js";
 import { SqliteSchedules } from "./sqlite-schedules.js";
 
@@ -266,6 +266,35 @@ export class SqliteStore implements Store {
         offset: f.offset ?? 0,
       }) as Row[];
     return rows.map(toTask);
+  }
+
+  async dependencyOutcomes(ids: readonly string[]): Promise<DependencyRow[]> {
+    if (ids.length === 0) return [];
+    const rows = this.db.prepare("SELECT id, name, status, result, error FROM tasks WHERE id IN (SELECT value FROM json_each(?))").raw().all(JSON.stringify(ids)) as unknown[][];
+    return rows.map((r) => ({ id: r[0] as string, name: r[1] as string, status: r[2] as TaskStatus, result: parseJson(r[3]), error: parseJson(r[4]) }));
+  }
+
+  async treeTasks(treeId: string, scope?: string): Promise<TaskSummaryRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT id, name, status, result, error, executor, parent_id, attempts, created_at, started_at, finished_at
+         FROM tasks WHERE tree_id = :tree_id AND ${SCOPE_SQL} ORDER BY created_at, id`,
+      )
+      .raw()
+      .all({ tree_id: treeId, scope: normalizeScope(scope) }) as unknown[][];
+    return rows.map((r) => ({
+      id: r[0] as string,
+      name: r[1] as string,
+      status: r[2] as TaskStatus,
+      result: parseJson(r[3]),
+      error: parseJson(r[4]),
+      executor: r[5] as string,
+      parent_id: r[6] as string | null,
+      attempts: r[7] as number,
+      created_at: r[8] as number,
+      started_at: r[9] as number | null,
+      finished_at: r[10] as number | null,
+    }));
   }
 
   async treeCounts(treeId: string): Promise<Partial<Record<TaskStatus, number>>> {
