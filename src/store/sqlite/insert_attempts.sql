@@ -1,4 +1,2 @@
--- One attempt row per claimed task (attempt = the task's attempts counter after the claim).
-INSERT INTO attempts (task_id, attempt, worker, started_at, outcome)
-SELECT a.value ->> 'task_id', a.value ->> 'attempt', :worker, :now, 'running'
-FROM json_each(:rows) AS a
+-- Opens the attempt row of a claimed task.
+INSERT INTO attempts (task_id, attempt, worker, started_at, outcome) VALUES (:task_id, :attempt, :worker, :now, 'running')

@@ -106,7 +106,7 @@ export class SqliteStore implements Store {
     this.db.pragma("foreign_keys = ON");
     this.migrate();
     const names = [
-      "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait", "insert_events", "claim_select", "claim", "insert_attempts",
+      "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait", "insert_events", "claim", "insert_attempts",
       "finish_attempts", "complete", "fail", "retry", "release_dependents", "mark_ready", "skip",
       "cancel", "heartbeat", "release", "still_held", "recover_expired", "fail_expired", "finish_tree", "retry_reset",
     ];
@@ -160,11 +160,11 @@ export class SqliteStore implements Store {
   }
 
   private insertEvents(pending: PendingEvent[]): GroveEvent[] {
-    if (pending.length === 0) return [];
-    const batch = pending.map((e) => ({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: JSON.stringify(e.data), at: e.at }));
-    // rowids are assigned in insertion order, so the ascending seqs belong to the events in order.
-    const seqs = (this.st.insert_events!.all({ events: JSON.stringify(batch) }) as Row[]).map((r) => r.seq as number).sort((a, b) => a - b);
-    return pending.map((e, i) => ({ seq: seqs[i]!, ...e }));
+    const st = this.st.insert_events!;
+    return pending.map((e) => {
+      const seq = Number(st.run({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: JSON.stringify(e.data), at: e.at }).lastInsertRowid);
+      return { seq, ...e };
+    });
   }
 
   private append(events: PendingEvent[], e: NewEvent): void {
@@ -181,7 +181,8 @@ export class SqliteStore implements Store {
   async events(f: EventFilter): Promise<GroveEvent[]> {
     const where: string[] = ["seq > :after"];
     if (f.treeId) where.push("tree_id = :tree_id");
-    if (f.taskId) where.push("task_id = :task_id");
+    // Through the tree index (there is no index on task_id: see migration 007).
+    if (f.taskId) where.push("tree_id = (SELECT tree_id FROM tasks WHERE id = :task_id) AND task_id = :task_id");
     if (f.scope) where.push(`tree_id IN (SELECT id FROM trees WHERE ${SCOPE_SQL})`);
     const rows = this.db
       .prepare(`SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY seq LIMIT :limit`)
@@ -320,17 +321,14 @@ export class SqliteStore implements Store {
 
   private claimIn(o: ClaimOptions, events: PendingEvent[]): Task[] {
     const now = o.now ?? this.now();
-    {
-      const ids = (this.st.claim_select!.all({ now, tree_id: o.treeId ?? null, labels: JSON.stringify(o.labels ?? {}), limit: o.limit }) as Row[]).map((r) => r.id as string);
-      if (ids.length === 0) return [];
-      const rows = this.st.claim!.all({ worker: o.workerId, now, lease_ms: o.leaseMs, ids: JSON.stringify(ids) }) as Row[];
-      const tasks = rows.map(toTask).sort((a, b) => a.priority - b.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
-      this.st.insert_attempts!.run({ worker: o.workerId, now, rows: JSON.stringify(tasks.map((t) => ({ task_id: t.id, attempt: t.attempts }))) });
-      for (const t of tasks) {
-        this.append(events, { tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
-      }
-      return tasks;
+    const rows = this.st.claim!.all({ worker: o.workerId, now, lease_ms: o.leaseMs, tree_id: o.treeId ?? null, labels: o.labels ? JSON.stringify(o.labels) : "{}", limit: o.limit }) as Row[];
+    if (rows.length === 0) return [];
+    const tasks = rows.map(toTask).sort((a, b) => a.priority - b.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+    for (const t of tasks) {
+      this.st.insert_attempts!.run({ task_id: t.id, attempt: t.attempts, worker: o.workerId, now });
+      this.append(events, { tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
     }
+    return tasks;
   }
 
   async finish(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -355,18 +353,11 @@ export class SqliteStore implements Store {
           : this.st.fail!.get({ id: o.taskId, worker: o.workerId, error, status: o.kind === "cancelled" ? "cancelled" : "failed", now });
       if (row) rows.set(i, row as Row);
     });
-    if (completed.length > 0) {
-      const batch = completed.map((i) => {
-        const o = outcomes[i] as Extract<Outcome, { kind: "completed" }>;
-        return { id: o.taskId, worker: o.workerId, result: JSON.stringify(o.result ?? null) };
-      });
-      const byId = new Map((this.st.complete!.all({ now, outcomes: JSON.stringify(batch) }) as Row[]).map((r) => [r.id as string, r]));
-      for (const i of completed) {
-        const r = byId.get(outcomes[i]!.taskId);
-        if (!r) continue;
-        byId.delete(outcomes[i]!.taskId); // a task listed twice is finished once
-        rows.set(i, r);
-      }
+    for (const i of completed) {
+      const o = outcomes[i] as Extract<Outcome, { kind: "completed" }>;
+      // A task listed twice is finished once: the second update finds it no longer running.
+      const r = this.st.complete!.get({ id: o.taskId, worker: o.workerId, result: JSON.stringify(o.result ?? null), now }) as Row | undefined;
+      if (r) rows.set(i, r);
     }
     const accepted = outcomes.map((o, i) => rows.has(i) || this.lostLease(o));
     const attemptRows: Record<string, unknown>[] = [];
@@ -386,7 +377,7 @@ export class SqliteStore implements Store {
       else this.append(events, { ...base, type: outcome === "cancelled" ? "task.cancelled" : "task.failed", data: { name: row.name, attempt, error } });
       done.push({ id: o.taskId, tree_id: row.tree_id, name: row.name, status: outcome as TaskStatus });
     }
-    if (attemptRows.length > 0) this.st.finish_attempts!.run({ now, rows: JSON.stringify(attemptRows) });
+    for (const a of attemptRows) this.st.finish_attempts!.run({ now, ...a });
     this.afterTerminal(done, now, events);
     return accepted;
   }
@@ -464,7 +455,7 @@ export class SqliteStore implements Store {
     return this.tx((events) => {
       const rows = this.st.release!.all({ worker: workerId, ids: JSON.stringify(taskIds), now }) as Row[];
       for (const r of rows) {
-        this.st.finish_attempts!.run({ now, rows: JSON.stringify([{ task_id: r.id, attempt: r.attempts, outcome: "lost", resolved_inputs: null, error: null }]) });
+        this.st.finish_attempts!.run({ now, task_id: r.id, attempt: r.attempts, outcome: "lost", resolved_inputs: null, error: null });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { name: r.name, reason: "released" }, at: now });
       }
       return rows.length;
@@ -478,14 +469,14 @@ export class SqliteStore implements Store {
     return this.tx((events) => {
       const recovered = this.st.recover_expired!.all({ now, max_expiries: MAX_LEASE_EXPIRIES }) as Row[];
       for (const r of recovered) {
-        this.st.finish_attempts!.run({ now, rows: JSON.stringify([{ task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: null }]) });
+        this.st.finish_attempts!.run({ now, task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: null });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.retrying", data: { name: r.name, attempt: r.attempts, reason: "lease_expired" }, at: now });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { reason: "lease_expired" }, at: now });
       }
       const error: TaskError = { type: "executor_error", message: `the worker running this task stopped heartbeating ${MAX_LEASE_EXPIRIES} times in a row` };
       const failed = this.st.fail_expired!.all({ now, max_expiries: MAX_LEASE_EXPIRIES, error: JSON.stringify(error) }) as Row[];
       for (const r of failed) {
-        this.st.finish_attempts!.run({ now, rows: JSON.stringify([{ task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: JSON.stringify(error) }]) });
+        this.st.finish_attempts!.run({ now, task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: JSON.stringify(error) });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.failed", data: { name: r.name, attempt: r.attempts, error }, at: now });
         this.afterTerminal([{ id: r.id, tree_id: r.tree_id, name: r.name, status: "failed" }], now, events);
       }
