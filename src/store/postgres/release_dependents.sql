@@ -12,6 +12,9 @@ WITH done AS (
          count(*)::integer AS n,
          min(done.name) FILTER (WHERE td.required AND NOT done.ok) AS failed
   FROM task_deps td JOIN done ON done.id = td.dep_id
+  -- An explicit id list lets the planner probe task_deps' (dep_id, …) index instead of hashing
+  -- the whole table against a recordset it cannot estimate.
+  WHERE td.dep_id = ANY(ARRAY(SELECT id FROM done))
   GROUP BY td.task_id
   ORDER BY td.task_id
 )
