@@ -36,4 +36,5 @@ SET deps_waiting = t.deps_waiting - hit.n,
       ELSE t.finished_at END
 FROM hit
 WHERE t.id = hit.task_id AND t.status = 'pending'
+  AND t.id = ANY(ARRAY(SELECT task_id FROM hit))
 RETURNING t.id, t.tree_id, t.name, t.status, t.error
