@@ -127,8 +127,13 @@ export class Runner {
     }
     if (this.inflight.size > 0) {
       const ids = [...this.inflight.keys()];
+      // The hand-back is queued on the exclusive lock before the attempts are aborted, so it is
+      // stored before their "cancelled" outcomes (which flush stores through the same lock, and
+      // the store then refuses: the tasks are no longer held). With an async store the outcome
+      // could otherwise commit first and cancel a task that should go back to the queue.
+      const released = this.exclusive(() => this.store.release(this.workerId, ids)).catch(() => 0);
       for (const f of this.inflight.values()) f.controller.abort(new TaskFailure("cancelled", "worker shutting down"));
-      await this.store.release(this.workerId, ids).catch(() => 0);
+      await released;
     }
     await this.flush().catch(() => undefined);
   }
