@@ -27,7 +27,7 @@ describe("SqliteStore specifics", () => {
     await new SqliteStore({ path }).close();
     const s = new SqliteStore({ path });
     const versions = s.db.prepare("SELECT version FROM schema_migrations").all();
-    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(versions).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     await s.close();
   });
 
