@@ -2,7 +2,7 @@ import { TaskFailure, toTaskError, type ApprovalRequest } from "../core/errors.j
 import { DEFAULT_SETTINGS, type DependencyOutcome, type Executor, type ExecutorContext, type RuntimeSettings } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { envSecret, redact, resolveTemplates } from "../core/templates.js";
-import { ERROR_TYPES, type ErrorType, type NewEvent, type Task, type TaskError, type Tree } from "../core/types.js";
+import { ERROR_TYPES, type ErrorType, type NewEvent, type TaskError, type Tree } from "../core/types.js";
 import { describeIssues, validate } from "../core/validation.js";
 import type { ClaimedTask, Outcome } from "../store/store.js";
 import { backoffDelay } from "./backoff.js";

@@ -1,7 +1,7 @@
 // The Store conformance suite (DESIGN §6). It uses the Store interface only: every store
 // implementation runs it unchanged (sqlite.test.ts, and postgres.test.ts later).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { IllegalTransitionError } from "../../src/core/errors.js";
+import { IllegalTransitionError, type ApprovalRequest } from "../../src/core/errors.js";
 import { uuidv7 } from "../../src/core/ids.js";
 import { DEFAULT_RETRY, type GroveEvent, type NewTask, type NewTree, type TaskStatus } from "../../src/core/types.js";
 import type { Store } from "../../src/store/store.js";
@@ -355,7 +355,7 @@ export function storeConformance(label: string, open: () => Promise<Store>): voi
 
     describe("approvals (DESIGN §9)", () => {
       const request = { command: "rm -rf /tmp/x", reasons: ["no_delete: rm"], risk: "high" as const, machine: "local" };
-      const pause = (id: string, state: unknown = { step: 3, messages: ["hi"] }, workerId = W, req = request) =>
+      const pause = (id: string, state: unknown = { step: 3, messages: ["hi"] }, workerId = W, req: ApprovalRequest = request) =>
         store.finish([{ taskId: id, workerId, kind: "waiting_approval", request: req, state }]);
       /** A tree whose task "a" is paused (root depends on it). */
       const paused = async (owner = "") => {
