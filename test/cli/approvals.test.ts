@@ -4,16 +4,17 @@
 import { writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grove, groveBackground, tempDir } from "../helpers/cli.js";
+import { startTestPostgres, type TestPostgres } from "../helpers/postgres.js";
 
 const FIXTURE = "test/fixtures/executors/approval.mjs";
 
-function setup(tasks: unknown[]) {
+function setup(tasks: unknown[], dbUrl?: string) {
   const dir = tempDir("grove-approvals-");
   const file = join(dir, "tree.json");
   writeFileSync(file, JSON.stringify({ name: "release", tasks }));
-  const db = join(dir, "g.db");
+  const db = dbUrl ?? join(dir, "g.db");
   const g = (args: string[]) => grove([...args, "--db", db, "--executors", FIXTURE]);
   return { file, db, g };
 }
@@ -154,5 +155,32 @@ describe("approvals across processes", () => {
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/is not waiting for approval \(it is ready\)/);
     expect((await g(["tasks", "approve", "nope"])).stderr).toBe("grove: no task nope\n");
+  });
+});
+
+describe("approvals across processes on PostgreSQL", () => {
+  let server: TestPostgres;
+  beforeAll(async () => {
+    server = await startTestPostgres();
+  }, 120_000);
+  afterAll(async () => {
+    await server?.stop();
+  }, 60_000);
+
+  it("pause in one process, approve in another, resume in a third: the executor sees the decision and its state", async () => {
+    const { file, g } = setup(GATE_TREE, await server.createDatabase());
+    const first = await g(["run", file, "--json"]);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(3);
+    const paused = JSON.parse(first.stdout);
+    const [pending] = JSON.parse((await g(["tasks", "approvals", "--json"])).stdout);
+    expect(pending).toMatchObject({ task_id: paused.approvals[0].task_id, command: "deploy --prod" });
+    expect((await g(["tasks", "approve", pending.task_id, "--reason", "pg"])).code).toBe(0);
+    const resumed = await g(["run", "--resume", paused.tree_id, "--json"]);
+    expect(resumed.code).toBe(0);
+    const out = byName(JSON.parse(resumed.stdout));
+    expect(out.deploy.result).toMatchObject({ decision: "approved", reason: "pg", state: { paused_attempt: 1, note: "v2" }, attempt: 2 });
+    expect(out.deploy.result.state.paused_pid).not.toBe(out.deploy.result.resumed_pid);
+    expect(out.announce.result.stdout).toBe("deploy was approved\n");
   });
 });
