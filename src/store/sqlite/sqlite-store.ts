@@ -309,7 +309,11 @@ export class SqliteStore implements Store {
 
   /** Sets `resume` on claimed tasks that paused for approval and were decided since (one indexed read). */
   private attachResume(tasks: ClaimedTask[]): void {
-    const decided = this.st.claim_resume!.all({ ids: JSON.stringify(tasks.map((t) => t.id)) }) as Row[];
+    // A task resumes after a pause in an earlier attempt, so first attempts (the hot path of a
+    // big tree) never need the read.
+    const again = tasks.filter((t) => t.attempts > 1);
+    if (again.length === 0) return;
+    const decided = this.st.claim_resume!.all({ ids: JSON.stringify(again.map((t) => t.id)) }) as Row[];
     if (decided.length === 0) return;
     const byId = new Map(decided.map((r) => [r.task_id as string, r]));
     for (const t of tasks) {
