@@ -1,8 +1,8 @@
 // The public SDK: `import { Grove, defineExecutor, BaseTask, register } from "grove"`.
 export * from "./core/index.js";
 export { Grove, type LocalOptions, type RunOptions } from "./client/local.js";
-export type { TreeResult, TaskSummary } from "./client/result.js";
-export type { Store, Outcome } from "./store/store.js";
+export type { TreeResult, TaskSummary, ApprovalSummary } from "./client/result.js";
+export type { Store, Outcome, ClaimedTask, PendingApproval } from "./store/store.js";
 export { openStore } from "./store/index.js";
 export { SqliteStore } from "./store/sqlite/sqlite-store.js";
 export { Runner, type RunnerOptions } from "./engine/runner.js";

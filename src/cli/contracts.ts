@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ERROR_TYPES, EVENT_TYPES, TASK_STATUSES } from "../core/types.js";
 import { globals, isoOrNull, noArgs, positive, type Contract } from "./contract-parts.js";
+import { APPROVAL_CONTRACTS, ApprovalJson } from "./approval-contracts.js";
 import { POLICY_CONTRACTS } from "./policy-contracts.js";
 import { SCHEDULE_CONTRACTS } from "./schedule-contracts.js";
 
@@ -47,7 +48,7 @@ export const AttemptJson = z.object({
   worker: z.string(),
   started_at: isoOrNull,
   finished_at: isoOrNull,
-  outcome: z.enum(["running", "completed", "failed", "retrying", "cancelled", "lease_expired", "lost"]),
+  outcome: z.enum(["running", "completed", "failed", "retrying", "cancelled", "lease_expired", "lost", "waiting_approval"]),
   resolved_inputs: z.record(z.string(), z.unknown()).nullable(),
   error: TaskError.nullable(),
 });
@@ -70,6 +71,7 @@ export const TreeResult = z.object({
   name: z.string(),
   status: z.enum(["running", "completed", "failed", "cancelled"]),
   tasks: z.array(TaskSummary),
+  approvals: z.array(ApprovalJson).optional().describe("only when the run stopped (exit 3) because tasks wait for approval; the tree is still running"),
 });
 
 export const EventJson = z.object({
@@ -142,12 +144,13 @@ export const CONTRACTS: Record<string, Contract> = {
       allowPrivateNetwork: z.boolean().optional(),
     }),
     response: z
-      .object({ at: z.string(), worker: z.string(), event: z.enum(["ready", "started", "completed", "failed", "retrying", "cancelled", "stopping", "stopped"]) })
+      .object({ at: z.string(), worker: z.string(), event: z.enum(["ready", "started", "completed", "failed", "retrying", "cancelled", "waiting_approval", "stopping", "stopped"]) })
       .catchall(z.unknown())
       .describe("one JSON line per worker event"),
   },
   "executors list": { request: z.object({ ...globals, args: noArgs }), response: z.array(ExecutorJson) },
   "executors schema": { request: z.object({ ...globals, args: z.tuple([z.string()]) }), response: ExecutorJson },
+  ...APPROVAL_CONTRACTS,
   ...SCHEDULE_CONTRACTS,
   ...POLICY_CONTRACTS,
 };

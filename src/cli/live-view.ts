@@ -105,6 +105,9 @@ export class LiveView {
         row.status = "ready";
         row.error = d.error ?? null;
         break;
+      case "task.waiting_approval":
+        row.status = "waiting_approval";
+        break;
       case "task.progress":
         row.progress = d.progress ?? null;
         break;
@@ -142,6 +145,13 @@ export class LiveView {
         break;
       case "task.log":
         line = `  ${row.name}> ${d.message}`;
+        break;
+      case "task.waiting_approval":
+        line = `waiting    ${row.name} for approval: ${(e.data.request as { command?: string } | undefined)?.command ?? ""}`;
+        break;
+      case "task.approved":
+      case "task.rejected":
+        line = `${e.type.slice(5).padEnd(10)} ${row.name}${e.data.by ? ` by ${String(e.data.by)}` : ""}${e.data.reason ? `: ${String(e.data.reason)}` : ""}`;
         break;
       case "task.progress":
         line = `progress   ${row.name} ${Math.round((d.progress ?? 0) * 100)}%${d.message ? ` ${d.message}` : ""}`;

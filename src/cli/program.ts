@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { handleError } from "./errors.js";
+import { registerApprovalCommands } from "./approval-commands.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerScheduleCommands } from "./schedule-commands.js";
 import { io, withIO, write, writeErr, type CommandIO } from "./io.js";
@@ -47,7 +48,7 @@ const program = new Command("grove")
 withGlobals(
   program
     .command("run")
-    .description("validate a tree file, store it and run it to the end (exit 0 completed, 1 failed/cancelled, 2 invalid input)")
+    .description("validate a tree file, store it and run it to the end (exit 0 completed, 1 failed/cancelled, 2 invalid input, 3 waiting for approval)")
     .argument("[file]", "tree file (.json, .yaml) in grove or apflow format")
     .option("--resume <tree_id>", "continue a stored tree: completed tasks are not run again")
     .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
@@ -79,6 +80,8 @@ withGlobals(tasks.command("retry").description("start a failed, cancelled or ski
   .option("--no-run", "only reset the task; run it later with grove run --resume")
   .option("--concurrency <n>", "tasks running at once", positiveInt("--concurrency"), 8)
   .action(async (id: string, opts) => (await import("./tasks.js")).retryCommand(id, opts));
+
+registerApprovalCommands(tasks, { withGlobals, positiveInt, collect });
 
 withGlobals(tasks.command("watch").description("stream a tree's events until it ends (exit 0 completed, 1 otherwise)").argument("<tree_id>"))
   .option("--after <seq>", "only events after this seq", "0")

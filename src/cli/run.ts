@@ -2,6 +2,7 @@ import { InputError, NotFoundError } from "../core/errors.js";
 import { io, setExitCode, write } from "./io.js";
 import { LiveView } from "./live-view.js";
 import { openGrove, printJson } from "./context.js";
+import type { ApprovalSummary } from "../client/result.js";
 import type { GlobalOptions } from "./program.js";
 
 interface RunOpts extends GlobalOptions {
@@ -30,6 +31,25 @@ export function parseInputs(pairs: string[] = []): Record<string, unknown> {
     out[pair.slice(0, eq)] = value;
   }
   return out;
+}
+
+/** `grove run` exit code when the tree stopped because tasks wait for approval (DESIGN §9, §10). */
+export const EXIT_WAITING_APPROVAL = 3;
+
+function printWaiting(treeId: string, waiting: ApprovalSummary[]): void {
+  write(`waiting for approval (${waiting.length} task${waiting.length === 1 ? "" : "s"}); the tree stays resumable:
+`);
+  for (const a of waiting) {
+    write(`  ? ${a.name} (${a.task_id}) risk ${a.risk}: ${a.command}
+`);
+    for (const r of a.reasons) write(`      ${r}
+`);
+    write(`      approve: ${a.approve} [--reason TEXT]
+      reject:  ${a.reject} [--reason TEXT]
+`);
+  }
+  write(`then continue with: grove run --resume ${treeId}
+`);
 }
 
 export async function runCommand(file: string | undefined, opts: RunOpts): Promise<void> {
@@ -75,7 +95,10 @@ export async function runCommand(file: string | undefined, opts: RunOpts): Promi
     }
     view.finish(interrupted ? null : result);
     if (opts.json) printJson(result);
-    setExitCode(interrupted ? 130 : result.status === "completed" ? 0 : 1);
+    const waiting = !interrupted && result.approvals ? result.approvals : [];
+    if (waiting.length > 0 && !opts.json) printWaiting(treeId, waiting);
+    // 3: not finished, not failed — paused for a human; the tree resumes after the decision.
+    setExitCode(interrupted ? 130 : result.status === "completed" ? 0 : waiting.length > 0 ? EXIT_WAITING_APPROVAL : 1);
   } finally {
     await grove.close();
   }

@@ -55,11 +55,14 @@ export async function workerCommand(opts: WorkerOpts): Promise<void> {
     if (e.type === "task.started" && d.worker === runner.workerId) {
       names.set(e.task_id, d.name ?? e.task_id);
       say({ event: "started", task_id: e.task_id, name: d.name, attempt: d.attempt }, `started    ${d.name} (${e.task_id})`);
-    } else if (names.has(e.task_id) && (e.type === "task.completed" || e.type === "task.failed" || e.type === "task.retrying" || e.type === "task.cancelled")) {
+    } else if (names.has(e.task_id) && (e.type === "task.completed" || e.type === "task.failed" || e.type === "task.retrying" || e.type === "task.cancelled" || e.type === "task.waiting_approval")) {
       const name = names.get(e.task_id);
       names.delete(e.task_id);
       const what = e.type.slice(5);
-      say({ event: what, task_id: e.task_id, name, error: d.error }, `${what.padEnd(10)} ${name}${d.error ? `: ${d.error.type}: ${d.error.message}` : ""}`);
+      if (what === "waiting_approval") {
+        const command = (e.data.request as { command?: string } | undefined)?.command;
+        say({ event: what, task_id: e.task_id, name, command }, `waiting    ${name} for approval of: ${command} (grove tasks approve ${e.task_id})`);
+      } else say({ event: what, task_id: e.task_id, name, error: d.error }, `${what.padEnd(10)} ${name}${d.error ? `: ${d.error.type}: ${d.error.message}` : ""}`);
     }
   });
   let signals = 0;

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { userInfo } from "node:os";
 import { basename, extname } from "node:path";
 import { InputError, NotFoundError } from "../core/errors.js";
 import type { BaseTaskClass, Executor, RuntimeSettings } from "../core/executor.js";
@@ -9,9 +10,9 @@ import type { GroveEvent, Task, Tree } from "../core/types.js";
 import { Runner } from "../engine/runner.js";
 import { registerBuiltins } from "../executors/index.js";
 import { openStore, type Store } from "../store/index.js";
-import type { TaskFilter } from "../store/store.js";
+import type { PendingApproval, TaskFilter } from "../store/store.js";
 import { loadTree, parseTreeText } from "../tree/index.js";
-import { treeResult, type TreeResult } from "./result.js";
+import { summarizeApproval, treeResult, type TreeResult } from "./result.js";
 
 export interface LocalOptions {
   /** SQLite path (default `.grove/grove.db`), `:memory:`, or an opened Store. */
@@ -88,7 +89,11 @@ export class Grove {
     return this.createTree(doc, { name: basename(path, extname(path)), inputs: opts.inputs });
   }
 
-  /** Runs a stored tree in this process until it is terminal. */
+  /**
+   * Runs a stored tree in this process until it is terminal — or until it cannot go on without a
+   * human: then it resolves with the tree still `running` and `approvals` listing the tasks that
+   * wait (decide them with approve()/reject(), then call runTree again, here or in any process).
+   */
   async runTree(treeId: string, opts: RunOptions = {}): Promise<TreeResult> {
     const tree = await this.store.getTree(treeId, this.scope);
     if (!tree) throw new NotFoundError(`no tree ${treeId}`);
@@ -109,7 +114,12 @@ export class Grove {
       opts.signal?.removeEventListener("abort", onAbort);
       unsubscribe();
     }
-    return this.treeResult(treeId);
+    const result = await this.treeResult(treeId);
+    if (result.status === "running") {
+      const waiting = await this.listApprovals({ treeId });
+      if (waiting.length > 0) result.approvals = waiting.map(summarizeApproval);
+    }
+    return result;
   }
 
   /** Creates a tree from a definition and runs it. */
@@ -141,6 +151,31 @@ export class Grove {
 
   retry(taskId: string): Promise<Task[]> {
     return this.store.retry(taskId, { scope: this.scope });
+  }
+
+  /** Approves a task waiting for approval: it becomes ready and resumes with `decision: "approved"`. */
+  approve(taskId: string, opts: { reason?: string; by?: string } = {}): Promise<Task> {
+    return this.store.decide(taskId, "approved", { scope: this.scope, by: opts.by ?? this.decider(), reason: opts.reason });
+  }
+
+  /** Rejects it: the executor resumes with `decision: "rejected"` (and decides what that means). */
+  reject(taskId: string, opts: { reason?: string; by?: string } = {}): Promise<Task> {
+    return this.store.decide(taskId, "rejected", { scope: this.scope, by: opts.by ?? this.decider(), reason: opts.reason });
+  }
+
+  /** Tasks waiting for approval within this scope, oldest request first. */
+  listApprovals(filter: { treeId?: string; limit?: number } = {}): Promise<PendingApproval[]> {
+    return this.store.listApprovals({ ...filter, scope: this.scope });
+  }
+
+  /** Who is deciding, when the caller does not say: the scope acted as, else the OS user. */
+  private decider(): string | undefined {
+    if (this.scope) return this.scope;
+    try {
+      return userInfo().username;
+    } catch {
+      return undefined;
+    }
   }
 
   close(): Promise<void> {

@@ -1,5 +1,5 @@
-import type { TaskError, TaskStatus, Tree, TreeStatus } from "../core/types.js";
-import type { TaskSummaryRow } from "../store/store.js";
+import type { Task, TaskError, TaskStatus, Tree, TreeStatus } from "../core/types.js";
+import type { PendingApproval, TaskSummaryRow } from "../store/store.js";
 
 /** The `grove run --json` shape (DESIGN §10). */
 export interface TreeResult {
@@ -7,6 +7,47 @@ export interface TreeResult {
   name: string;
   status: TreeStatus;
   tasks: TaskSummary[];
+  /**
+   * Only when a run stopped because the tree waits for humans (its status is still `running`):
+   * the tasks waiting for approval, each with the commands that decide it.
+   */
+  approvals?: ApprovalSummary[];
+}
+
+/** A task waiting for approval as the CLI and SDK print it (`grove tasks approvals --json`). */
+export interface ApprovalSummary {
+  task_id: string;
+  tree_id: string;
+  name: string;
+  executor: string;
+  owner: string;
+  attempt: number;
+  command: string;
+  reasons: string[];
+  risk: "low" | "medium" | "high";
+  machine: string | null;
+  requested_at: string | null;
+  /** The command lines that decide it. */
+  approve: string;
+  reject: string;
+}
+
+export function summarizeApproval(p: PendingApproval): ApprovalSummary {
+  return {
+    task_id: p.task_id,
+    tree_id: p.tree_id,
+    name: p.name,
+    executor: p.executor,
+    owner: p.owner,
+    attempt: p.attempt,
+    command: p.request.command,
+    reasons: p.request.reasons,
+    risk: p.request.risk,
+    machine: p.request.machine ?? null,
+    requested_at: iso(p.requested_at),
+    approve: `grove tasks approve ${p.task_id}`,
+    reject: `grove tasks reject ${p.task_id}`,
+  };
 }
 
 export interface TaskSummary {

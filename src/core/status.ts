@@ -8,7 +8,11 @@ export const TRANSITIONS: Record<TaskStatus, readonly TaskStatus[]> = {
   pending: ["ready", "skipped", "cancelled"],
   ready: ["running", "cancelled"],
   running: ["completed", "failed", "ready", "waiting_approval", "cancelled"],
-  waiting_approval: ["running", "failed", "cancelled"],
+  // A decision (approve or reject) makes the task `ready`, not `running`: the process deciding
+  // (`grove tasks approve`, the API) is not a worker and holds no lease, so the task goes back to
+  // the queue and whichever worker claims it next runs the executor with `ctx.resume`. That is
+  // what lets a pause survive the death of the process that paused it.
+  waiting_approval: ["ready", "cancelled"],
   completed: [],
   failed: [],
   cancelled: [],

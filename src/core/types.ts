@@ -127,6 +127,7 @@ export const EVENT_TYPES = [
   "task.skipped",
   "task.waiting_approval",
   "task.approved",
+  "task.rejected",
   "agent.thinking",
   "agent.tool_call",
   "agent.tool_result",

@@ -1,10 +1,10 @@
-import { TaskFailure, toTaskError } from "../core/errors.js";
+import { TaskFailure, toTaskError, type ApprovalRequest } from "../core/errors.js";
 import { DEFAULT_SETTINGS, type DependencyOutcome, type Executor, type ExecutorContext, type RuntimeSettings } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { envSecret, redact, resolveTemplates } from "../core/templates.js";
-import { ERROR_TYPES, type ErrorType, type NewEvent, type Task, type TaskError, type Tree } from "../core/types.js";
+import { ERROR_TYPES, type ErrorType, type NewEvent, type TaskError, type Tree } from "../core/types.js";
 import { describeIssues, validate } from "../core/validation.js";
-import type { Outcome } from "../store/store.js";
+import type { ClaimedTask, Outcome } from "../store/store.js";
 import { backoffDelay } from "./backoff.js";
 
 /** After an abort, how long an executor may take to wind down before the attempt is abandoned. */
@@ -14,7 +14,8 @@ export const ABORT_GRACE_MS = 2_500;
 const RETRYABLE_ERRORS: readonly ErrorType[] = ["executor_error", "exit_code", "timeout"];
 
 export interface AttemptInput {
-  task: Task;
+  /** With `resume` when the task paused for approval and was decided since. */
+  task: ClaimedTask;
   tree: Pick<Tree, "id" | "name" | "inputs">;
   dependencies: Record<string, DependencyOutcome>;
   registry: ExecutorRegistry;
@@ -82,16 +83,39 @@ export async function runAttempt(a: AttemptInput): Promise<Outcome> {
     machine: "local",
     settings: a.settings ?? DEFAULT_SETTINGS,
   };
+  if (task.resume) ctx.resume = task.resume;
 
   try {
     const value = await raceAbort(executor.run(inputs, ctx), controller.signal);
     return interpret(value, executor, base, resolvedInputs, secrets, fail);
   } catch (err) {
-    return fail(controller.signal.aborted ? abortReason(controller.signal) : err);
+    if (controller.signal.aborted) return fail(abortReason(controller.signal));
+    // A pause, not a failure: no retry, no attempt budget spent on it beyond this start.
+    const approval = approvalOf(err);
+    if (approval) return { ...base, kind: "waiting_approval", request: redact(approval.request, secrets), state: redact(approval.state, secrets), resolvedInputs };
+    return fail(err);
   } finally {
     if (timer) clearTimeout(timer);
     a.signal.removeEventListener("abort", onOuterAbort);
   }
+}
+
+/**
+ * The request and state of an ApprovalRequired thrown by the executor, normalised. Matched by
+ * name and shape rather than `instanceof`: an executor module may bundle its own copy of grove.
+ */
+export function approvalOf(err: unknown): { request: ApprovalRequest; state: unknown } | undefined {
+  if (!(err instanceof Error) || err.name !== "ApprovalRequired") return undefined;
+  const e = err as Error & { request?: Partial<ApprovalRequest>; state?: unknown };
+  const r = e.request;
+  if (!r || typeof r !== "object" || typeof r.command !== "string") return undefined;
+  const request: ApprovalRequest = {
+    command: r.command,
+    reasons: Array.isArray(r.reasons) ? r.reasons.map(String) : [],
+    risk: r.risk === "low" || r.risk === "medium" || r.risk === "high" ? r.risk : "high",
+  };
+  if (typeof r.machine === "string") request.machine = r.machine;
+  return { request, state: e.state ?? null };
 }
 
 function abortReason(signal: AbortSignal): TaskFailure {

@@ -4,7 +4,7 @@ import type { DependencyOutcome, RuntimeSettings } from "../core/executor.js";
 import { uuidv7 } from "../core/ids.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { DEFAULT_LEASE_MS, type NewEvent, type Task, type Tree } from "../core/types.js";
-import type { DependencyRow, Outcome, Store } from "../store/store.js";
+import type { ClaimedTask, DependencyRow, Outcome, Store } from "../store/store.js";
 import { runAttempt } from "./attempt.js";
 
 export interface RunnerOptions {
@@ -78,7 +78,12 @@ export class Runner {
     this.wake();
   }
 
-  /** Runs until the tree (if any) is terminal, or until stop(). Returns the tree when given. */
+  /**
+   * Runs until the tree (if any) is terminal, or until stop(). Returns the tree when given.
+   * With a tree, it also returns (the tree still `running`) when the tree cannot progress without
+   * a human: tasks wait for approval and nothing is ready or running. Waiting holds no process
+   * open — the decision makes the task ready, and `grove run --resume` or any worker resumes it.
+   */
   async run(): Promise<Tree | undefined> {
     const heartbeat = setInterval(() => void this.heartbeat(), Math.max(100, Math.floor(this.leaseMs / 3)));
     const cancelPoll = setInterval(() => void this.pollCancelled(), this.cancelPollMs);
@@ -104,6 +109,7 @@ export class Runner {
         if (this.opts.treeId) {
           const tree = await this.store.getTree(this.opts.treeId);
           if (!tree || tree.status !== "running") return tree;
+          if (await this.blockedOnApproval(this.opts.treeId)) return tree;
         }
         await this.store.recoverExpired();
         const next = await this.store.nextRunAfter(this.opts.treeId);
@@ -118,6 +124,16 @@ export class Runner {
       clearInterval(recovery);
     }
     return this.opts.treeId ? this.store.getTree(this.opts.treeId) : undefined;
+  }
+
+  /**
+   * Whether only approvals stand between the tree and its end. The first read uses the small
+   * task_approvals index and finds nothing in the common case, so idle polling stays cheap.
+   */
+  private async blockedOnApproval(treeId: string): Promise<boolean> {
+    if ((await this.store.listApprovals({ treeId, limit: 1 })).length === 0) return false;
+    const counts = await this.store.treeCounts(treeId);
+    return !counts.ready && !counts.running;
   }
 
   private async shutdown(): Promise<void> {
@@ -155,7 +171,7 @@ export class Runner {
     return run;
   }
 
-  private async start(tasks: Task[]): Promise<void> {
+  private async start(tasks: ClaimedTask[]): Promise<void> {
     // Slots are taken before any await, so a concurrent claim sees them.
     for (const task of tasks) this.inflight.set(task.id, { task, controller: new AbortController() });
     const depIds = new Set<string>();

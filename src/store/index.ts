@@ -1,6 +1,6 @@
 import type { Store } from "./store.js";
 
-export type { Store, Outcome, ClaimOptions, TaskFilter, TreeFilter, EventFilter, Attempt } from "./store.js";
+export type { Store, Outcome, ClaimOptions, ClaimedTask, PendingApproval, DecideOptions, TaskFilter, TreeFilter, EventFilter, Attempt } from "./store.js";
 
 export const DEFAULT_DB = ".grove/grove.db";
 

@@ -1,4 +1,6 @@
+import type { ApprovalRequest } from "../core/errors.js";
 import type { EventBus } from "../core/events.js";
+import type { ApprovalResume } from "../core/executor.js";
 import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree, TreeStatus } from "../core/types.js";
 
 export interface ClaimOptions {
@@ -22,7 +24,40 @@ interface OutcomeBase {
 export type Outcome =
   | (OutcomeBase & { kind: "completed"; result: unknown })
   | (OutcomeBase & { kind: "failed"; error: TaskError; retryAt?: number })
-  | (OutcomeBase & { kind: "cancelled"; error: TaskError });
+  | (OutcomeBase & { kind: "cancelled"; error: TaskError })
+  /**
+   * The executor threw ApprovalRequired: running → waiting_approval, lease released, `request`
+   * and `state` kept (task_approvals) until a human decides. Not terminal: dependents and the
+   * tree are left as they are. Both values must already be redacted of secrets.
+   */
+  | (OutcomeBase & { kind: "waiting_approval"; request: ApprovalRequest; state: unknown });
+
+/**
+ * A claimed task. `resume` is set when the task paused for approval and a decision was made
+ * since: the engine hands it to the executor as `ctx.resume`. It stays set on every later claim
+ * (a lease expiry, an automatic retry) until the task pauses again or `grove tasks retry` resets it.
+ */
+export type ClaimedTask = Task & { resume?: ApprovalResume };
+
+/** A task waiting for a human decision, as `grove tasks approvals` lists it. */
+export interface PendingApproval {
+  task_id: string;
+  tree_id: string;
+  name: string;
+  executor: string;
+  owner: string;
+  /** The attempt that paused. */
+  attempt: number;
+  request: ApprovalRequest;
+  requested_at: number;
+}
+
+export interface DecideOptions {
+  scope?: string;
+  /** Who decided (recorded, shown to the executor as `ctx.resume.by`). */
+  by?: string;
+  reason?: string;
+}
 
 export interface TaskFilter {
   scope?: string;
@@ -53,7 +88,7 @@ export interface Attempt {
   worker: string;
   started_at: number;
   finished_at: number | null;
-  outcome: "running" | "completed" | "failed" | "retrying" | "cancelled" | "lease_expired" | "lost";
+  outcome: "running" | "completed" | "failed" | "retrying" | "cancelled" | "lease_expired" | "lost" | "waiting_approval";
   resolved_inputs: Record<string, unknown> | null;
   error: TaskError | null;
 }
@@ -104,9 +139,9 @@ export interface Store {
   treeCounts(treeId: string): Promise<Partial<Record<TaskStatus, number>>>;
 
   /** ready → running for up to `limit` tasks (priority ascending, then age), with a lease. */
-  claim(opts: ClaimOptions): Promise<Task[]>;
+  claim(opts: ClaimOptions): Promise<ClaimedTask[]>;
   /**
-   * running → completed | failed | ready (retry) | cancelled for a batch, releasing dependents
+   * running → completed | failed | ready (retry) | cancelled | waiting_approval for a batch, releasing dependents
    * (pending → ready | skipped, transitively) in the same transaction. Returns, per outcome,
    * whether it was accepted: false when the task is no longer held by that worker (cancelled,
    * or its lease expired and another worker took it).
@@ -116,7 +151,7 @@ export interface Store {
    * The runner's hot path: append `events`, finish `outcomes` and claim the next tasks, in one
    * transaction — one commit per batch instead of three.
    */
-  finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: Task[] }>;
+  finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }>;
   /** Extends the leases a worker still holds; returns the ids it still holds. */
   heartbeat(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<string[]>;
   /** The ids among `taskIds` still `running` under `workerId` (a cheap read, polled for cancels). */
@@ -138,6 +173,15 @@ export interface Store {
   cancel(id: string, opts?: { scope?: string; reason?: string }): Promise<number>;
   /** `grove tasks retry`: failed|cancelled|skipped task → ready, its skipped dependents → pending. */
   retry(taskId: string, opts?: { scope?: string }): Promise<Task[]>;
+
+  /**
+   * `grove tasks approve|reject`: waiting_approval → ready with the decision recorded, so that any
+   * worker claims it again and resumes the executor. Throws NotFoundError outside `scope`, and
+   * IllegalTransitionError when the task is not waiting (already decided, cancelled, running…).
+   */
+  decide(taskId: string, decision: "approved" | "rejected", opts?: DecideOptions): Promise<Task>;
+  /** Tasks in `waiting_approval` within `scope` (and `treeId`), oldest request first. */
+  listApprovals(filter?: { scope?: string; treeId?: string; limit?: number }): Promise<PendingApproval[]>;
 
   appendEvents(events: readonly NewEvent[]): Promise<void>;
   events(filter: EventFilter): Promise<GroveEvent[]>;

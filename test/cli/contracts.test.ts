@@ -1,5 +1,6 @@
 import { Ajv2020 as Ajv } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CONTRACTS } from "../../src/cli/contracts.js";
@@ -54,6 +55,16 @@ describe("--request-schema / --response-schema", () => {
     await check("executors schema", ["http"]);
     const detached = await check("run", ["examples/hello.json", "--detach"]);
     await check("tasks cancel", [detached.tree_id]);
+    // approvals: a run that stops for one (exit 3), the list, a decision each way
+    const gateTree = join(dir, "gate.json");
+    writeFileSync(gateTree, JSON.stringify({ tasks: [{ name: "a", executor: "gate", inputs: { command: "deploy" } }, { name: "b", executor: "gate", inputs: { command: "drop" } }] }));
+    const fixture = ["--executors", "test/fixtures/executors/approval.mjs"];
+    const paused = await check("run", [gateTree, ...fixture]);
+    expect(paused.approvals).toHaveLength(2);
+    const approvals = await check("tasks approvals", fixture);
+    expect(approvals).toHaveLength(2);
+    await check("tasks approve", [approvals[0].task_id, "--reason", "ok", ...fixture]);
+    await check("tasks reject", [approvals[1].task_id, ...fixture]);
   }, 120_000);
 
   it("flags are validated against the request contract before the command runs", async () => {

@@ -1,7 +1,7 @@
 // The Store conformance suite (DESIGN §6). It uses the Store interface only: every store
 // implementation runs it unchanged (sqlite.test.ts, and postgres.test.ts later).
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { IllegalTransitionError } from "../../src/core/errors.js";
+import { IllegalTransitionError, type ApprovalRequest } from "../../src/core/errors.js";
 import { uuidv7 } from "../../src/core/ids.js";
 import { DEFAULT_RETRY, type GroveEvent, type NewTask, type NewTree, type TaskStatus } from "../../src/core/types.js";
 import type { Store } from "../../src/store/store.js";
@@ -351,6 +351,131 @@ export function storeConformance(label: string, open: () => Promise<Store>): voi
       expect(after.map((e) => e.data.message)).toEqual(["two"]);
       const forTask = await store.events({ taskId: t.ids.a! });
       expect(forTask.every((e) => e.task_id === t.ids.a)).toBe(true);
+    });
+
+    describe("approvals (DESIGN §9)", () => {
+      const request = { command: "rm -rf /tmp/x", reasons: ["no_delete: rm"], risk: "high" as const, machine: "local" };
+      const pause = (id: string, state: unknown = { step: 3, messages: ["hi"] }, workerId = W, req: ApprovalRequest = request) =>
+        store.finish([{ taskId: id, workerId, kind: "waiting_approval", request: req, state }]);
+      /** A tree whose task "a" is paused (root depends on it). */
+      const paused = async (owner = "") => {
+        const t = makeTree([{ name: "a" }, { name: "root", deps: ["a"] }], { owner });
+        await store.createTree(t);
+        const [a] = await claimAll(t.id);
+        expect(await pause(a!.id)).toEqual([true]);
+        return t;
+      };
+
+      it("pause: running → waiting_approval, lease released, request and state kept, tree still running", async () => {
+        const t = await paused("acme/ops");
+        const a = (await store.getTask(t.ids.a!))!;
+        expect(a).toMatchObject({ status: "waiting_approval", lease_owner: null, lease_expires_at: null, attempts: 1, finished_at: null });
+        expect(await status(t.ids.root!)).toBe("pending");
+        expect((await store.getTree(t.id))!.status).toBe("running");
+        const ev = (await store.events({ taskId: t.ids.a! })).find((e) => e.type === "task.waiting_approval")!;
+        expect(ev.data).toEqual({ name: "a", attempt: 1, request });
+        expect((await store.attempts(t.ids.a!)).map((x) => [x.attempt, x.outcome])).toEqual([[1, "waiting_approval"]]);
+        const list = await store.listApprovals({ scope: "acme" });
+        expect(list).toEqual([expect.objectContaining({ task_id: t.ids.a, tree_id: t.id, name: "a", executor: "noop", owner: "acme/ops", attempt: 1, request })]);
+        expect(typeof list[0]!.requested_at).toBe("number");
+        expect(await store.listApprovals({ scope: "acme/opsx" })).toEqual([]);
+        expect(await store.listApprovals({ treeId: t.id })).toHaveLength(1);
+        expect(await claimAll(t.id)).toEqual([]);
+      });
+
+      it("approve: waiting → ready; the next claim carries the decision, the request and the stored state", async () => {
+        const t = await paused();
+        const decided = await store.decide(t.ids.a!, "approved", { by: "alice", reason: "looks fine" });
+        expect(decided).toMatchObject({ status: "ready", lease_owner: null });
+        expect(await store.listApprovals()).toEqual([]);
+        const types = (await store.events({ taskId: t.ids.a! })).map((e) => e.type);
+        expect(types.slice(-2)).toEqual(["task.approved", "task.ready"]);
+        const approved = (await store.events({ taskId: t.ids.a! })).find((e) => e.type === "task.approved")!;
+        expect(approved.data).toMatchObject({ name: "a", command: request.command, by: "alice", reason: "looks fine" });
+        const [again] = await claimAll(t.id, "worker-b");
+        expect(again).toMatchObject({ name: "a", attempts: 2, lease_owner: "worker-b" });
+        expect(again!.resume).toEqual({ decision: "approved", request, state: { step: 3, messages: ["hi"] }, by: "alice", reason: "looks fine" });
+        expect(await complete(again!.id, { done: true }, "worker-b")).toEqual([true]);
+        const [root] = await claimAll(t.id);
+        expect(root!.resume).toBeUndefined();
+        await complete(root!.id);
+        expect((await store.getTree(t.id))!.status).toBe("completed");
+        expect((await store.attempts(t.ids.a!)).map((x) => x.outcome)).toEqual(["waiting_approval", "completed"]);
+      });
+
+      it("reject: the claim carries 'rejected' (by and reason optional)", async () => {
+        const t = await paused();
+        await store.decide(t.ids.a!, "rejected");
+        expect((await store.events({ taskId: t.ids.a! })).some((e) => e.type === "task.rejected")).toBe(true);
+        const [again] = await claimAll(t.id);
+        expect(again!.resume).toEqual({ decision: "rejected", request, state: { step: 3, messages: ["hi"] } });
+      });
+
+      it("refuses illegal decisions: a task not waiting, a second decision, a caller outside the scope", async () => {
+        const t = await paused("acme/ops");
+        await expect(store.decide(t.ids.root!, "approved")).rejects.toBeInstanceOf(IllegalTransitionError);
+        await expect(store.decide(t.ids.a!, "approved", { scope: "acme/opsx" })).rejects.toThrow(/no task/);
+        await expect(store.decide(t.ids.a!, "approved", { scope: "other" })).rejects.toThrow(/no task/);
+        expect(await status(t.ids.a!)).toBe("waiting_approval");
+        await store.decide(t.ids.a!, "approved", { scope: "acme" });
+        await expect(store.decide(t.ids.a!, "rejected")).rejects.toThrow(/not waiting for approval \(it is ready\)/);
+        await expect(store.decide(t.ids.a!, "approved")).rejects.toBeInstanceOf(IllegalTransitionError);
+        const decisions = (await store.events({ taskId: t.ids.a! })).filter((e) => e.type === "task.approved" || e.type === "task.rejected");
+        expect(decisions).toHaveLength(1);
+      });
+
+      it("a waiting task holds no lease: never recovered, not heartbeated, its old worker cannot finish it", async () => {
+        const t = await paused();
+        expect(await store.recoverExpired(Date.now() + 3_600_000)).toBe(0);
+        expect(await store.heartbeat(W, [t.ids.a!], 30_000)).toEqual([]);
+        expect(await store.stillHeld(W, [t.ids.a!])).toEqual([]);
+        expect(await complete(t.ids.a!)).toEqual([false]);
+        expect(await store.release(W, [t.ids.a!])).toBe(0);
+        expect(await status(t.ids.a!)).toBe("waiting_approval");
+      });
+
+      it("cancelling the tree cancels a waiting task; deciding it afterwards is refused", async () => {
+        const t = await paused();
+        expect(await store.cancel(t.id)).toBe(2);
+        expect(await status(t.ids.a!)).toBe("cancelled");
+        expect((await store.getTree(t.id))!.status).toBe("cancelled");
+        expect(await store.listApprovals()).toEqual([]);
+        await expect(store.decide(t.ids.a!, "approved")).rejects.toThrow(/not waiting for approval \(it is cancelled\)/);
+      });
+
+      it("a task cancelled while running cannot pause", async () => {
+        const t = makeTree([{ name: "a" }]);
+        await store.createTree(t);
+        const [a] = await claimAll(t.id);
+        await store.cancel(a!.id);
+        expect(await pause(a!.id)).toEqual([false]);
+        expect(await status(a!.id)).toBe("cancelled");
+      });
+
+      it("a second pause replaces the request and waits for a new decision", async () => {
+        const t = await paused();
+        await store.decide(t.ids.a!, "approved", { by: "alice" });
+        const [again] = await claimAll(t.id);
+        const second = { command: "shutdown now", reasons: ["asks"], risk: "medium" as const };
+        expect(await pause(again!.id, { step: 4 }, W, second)).toEqual([true]);
+        expect((await store.listApprovals()).map((x) => [x.request.command, x.attempt])).toEqual([["shutdown now", 2]]);
+        expect(await claimAll(t.id)).toEqual([]);
+        await store.decide(t.ids.a!, "rejected", { reason: "no" });
+        const [third] = await claimAll(t.id);
+        expect(third!.resume).toEqual({ decision: "rejected", request: second, state: { step: 4 }, reason: "no" });
+      });
+
+      it("grove tasks retry starts a resumed task over without the old decision", async () => {
+        const t = await paused();
+        await store.decide(t.ids.a!, "approved");
+        const [again] = await claimAll(t.id);
+        expect(again!.resume?.decision).toBe("approved");
+        await failTask(again!.id);
+        await store.retry(t.ids.a!);
+        const [fresh] = await claimAll(t.id);
+        expect(fresh!.name).toBe("a");
+        expect(fresh!.resume).toBeUndefined();
+      });
     });
 
     it("counts tasks by status", async () => {

@@ -8,7 +8,8 @@ import { normalizeScope } from "../../core/scope.js";
 import { RETRYABLE } from "../../core/status.js";
 import { isTerminal } from "../../core/types.js";
 import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree } from "../../core/types.js";
-import type { Attempt, ClaimOptions, DependencyRow, EventFilter, Outcome, Store, TaskFilter, TaskSummaryRow, TreeFilter } from "../store.js";
+import type { Attempt, ClaimedTask, ClaimOptions, DecideOptions, DependencyRow, EventFilter, Outcome, PendingApproval, Store, TaskFilter, TaskSummaryRow, TreeFilter } from "../store.js";
+import { notWaiting, resumeOf } from "../approvals.js";
 import type { ScheduleStore } from "../schedule-store.js";
 import { PostgresSchedules } from "./postgres-schedules.js";
 
@@ -74,6 +75,7 @@ const FILES = [
   "claim", "claim_tree", "insert_attempts", "complete", "fail", "retry", "finish_refused", "finish_attempt",
   "release_dependents", "finish_tree", "heartbeat", "still_held", "release", "recover_expired", "fail_expired",
   "cancel", "retry_reset", "insert_tree", "insert_tasks", "insert_deps", "insert_events",
+  "pause", "decide", "approval_delete", "list_approvals",
 ] as const;
 type FileName = (typeof FILES)[number];
 
@@ -470,11 +472,11 @@ export class PostgresStore implements Store {
 
   // ---- the hot path -------------------------------------------------------------------------
 
-  async claim(o: ClaimOptions): Promise<Task[]> {
+  async claim(o: ClaimOptions): Promise<ClaimedTask[]> {
     return this.tx(async (c, events) => this.claimIn(c, events, o));
   }
 
-  async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: Task[] }> {
+  async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
     const now = this.now();
     return this.tx(async (c, events) => {
       for (const e of opts.events ?? []) events.push({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at: e.at ?? now });
@@ -484,7 +486,7 @@ export class PostgresStore implements Store {
     });
   }
 
-  private async claimIn(c: Client, events: PendingEvent[], o: ClaimOptions): Promise<Task[]> {
+  private async claimIn(c: Client, events: PendingEvent[], o: ClaimOptions): Promise<ClaimedTask[]> {
     const now = o.now ?? this.now();
     {
       const rows = await this.run(c, o.treeId ? this.st.claim_tree : this.st.claim, {
@@ -496,7 +498,14 @@ export class PostgresStore implements Store {
         limit: o.limit,
       });
       if (rows.length === 0) return [];
-      const tasks = rows.map(toTask).sort(byTaskOrder);
+      // claim.sql joins each claimed row with its decided approval (resume_* columns).
+      const tasks = rows
+        .map((r): ClaimedTask => {
+          const t: ClaimedTask = toTask(r);
+          if (r.resume_decision) t.resume = resumeOf({ decision: r.resume_decision, decided_by: r.resume_by, reason: r.resume_reason }, r.resume_request, r.resume_state);
+          return t;
+        })
+        .sort(byTaskOrder);
       await this.run(c, this.st.insert_attempts, { worker: o.workerId, now, rows: JSON.stringify(tasks.map((t) => ({ task_id: t.id, attempt: t.attempts }))) });
       for (const t of tasks) {
         events.push({ tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
@@ -526,11 +535,15 @@ export class PostgresStore implements Store {
           accepted.set(i, r);
         }
       };
-      const kinds = outcomes.map((o) => (o.kind === "completed" ? "complete" : o.kind === "failed" && o.retryAt !== undefined ? "retry" : "fail"));
+      const kinds = outcomes.map((o) => (o.kind === "completed" ? "complete" : o.kind === "waiting_approval" ? "pause" : o.kind === "failed" && o.retryAt !== undefined ? "retry" : "fail"));
       const idx = (k: string) => kinds.flatMap((x, i) => (x === k ? [i] : []));
       await apply(this.st.complete, idx("complete"), (o) => ({ result: JSON.stringify((o as { result: unknown }).result ?? null) }));
       await apply(this.st.retry, idx("retry"), (o) => ({ error: JSON.stringify((o as { error: TaskError }).error), run_after: (o as { retryAt: number }).retryAt }));
       await apply(this.st.fail, idx("fail"), (o) => ({ error: JSON.stringify((o as { error: TaskError }).error), status: o.kind === "cancelled" ? "cancelled" : "failed" }));
+      await apply(this.st.pause, idx("pause"), (o) => {
+        const p = o as Extract<Outcome, { kind: "waiting_approval" }>;
+        return { request: JSON.stringify(p.request), state: JSON.stringify(p.state ?? null) };
+      });
 
       const result = outcomes.map((_o, i) => accepted.has(i));
       const refused = result.flatMap((ok, i) => (ok ? [] : [i]));
@@ -552,10 +565,16 @@ export class PostgresStore implements Store {
         const o = outcomes[i]!;
         const attempt = row.attempts as number;
         const kind = kinds[i];
-        const outcome: Attempt["outcome"] = kind === "complete" ? "completed" : kind === "retry" ? "retrying" : (row.status as "failed" | "cancelled");
-        const error = o.kind === "completed" ? null : o.error;
+        const outcome: Attempt["outcome"] =
+          kind === "complete" ? "completed" : kind === "retry" ? "retrying" : kind === "pause" ? "waiting_approval" : (row.status as "failed" | "cancelled");
+        const error = o.kind === "completed" || o.kind === "waiting_approval" ? null : o.error;
         attemptRows.push({ task_id: o.taskId, attempt, outcome, resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null, error: error ? JSON.stringify(error) : null });
         const base = { tree_id: row.tree_id as string, task_id: o.taskId, at: now };
+        if (o.kind === "waiting_approval") {
+          // Not terminal: the tree stays running, dependents keep waiting.
+          events.push({ ...base, type: "task.waiting_approval", data: { name: row.name, attempt, request: o.request } });
+          continue;
+        }
         if (outcome === "retrying") {
           events.push({ ...base, type: "task.retrying", data: { name: row.name, attempt, error, run_after: (o as { retryAt: number }).retryAt } });
           continue;
@@ -815,6 +834,7 @@ export class PostgresStore implements Store {
           : { id, status: "pending", deps_waiting: w.get(id)?.waiting ?? 0, dep_failed: w.get(id)?.failed ?? null },
       );
       const updated = await this.run(c, this.st.retry_reset, { rows: JSON.stringify(rows) });
+      await this.run(c, this.st.approval_delete, { ids });
       const names = new Map(updated.map((r) => [r.id as string, r]));
       for (const id of ids) {
         const r = names.get(id);
@@ -826,6 +846,31 @@ export class PostgresStore implements Store {
       return ids;
     });
     return this.getTasks(reset);
+  }
+
+  async decide(taskId: string, decision: "approved" | "rejected", opts: DecideOptions = {}): Promise<Task> {
+    const scope = normalizeScope(opts.scope);
+    const now = this.now();
+    await this.tx(async (c, events) => {
+      const found = await this.run(c, q("decide_find_task", `SELECT status FROM tasks WHERE id = :id::text AND ${SCOPE_SQL} FOR UPDATE`), { id: taskId, scope });
+      const task = found[0];
+      if (!task) throw new NotFoundError(`no task ${taskId}`);
+      if (task.status !== "waiting_approval") throw notWaiting(taskId, task.status);
+      const by = opts.by ?? null;
+      const reason = opts.reason ?? null;
+      const [row] = await this.run(c, this.st.decide, { id: taskId, decision, by, reason, now });
+      // paused without a request row: never written by this store
+      if (!row?.request) throw notWaiting(taskId, task.status);
+      const command = (row.request as { command?: string }).command;
+      events.push({ tree_id: row.tree_id, task_id: taskId, type: `task.${decision}`, data: { name: row.name, command, by, reason }, at: now });
+      events.push({ tree_id: row.tree_id, task_id: taskId, type: "task.ready", data: { name: row.name, reason: decision }, at: now });
+    });
+    return (await this.getTask(taskId))!;
+  }
+
+  async listApprovals(f: { scope?: string; treeId?: string; limit?: number } = {}): Promise<PendingApproval[]> {
+    const rows = await this.run(this.pool, this.st.list_approvals, { scope: normalizeScope(f.scope), tree_id: f.treeId ?? null, limit: f.limit ?? 1000 });
+    return rows.map((r) => ({ task_id: r.task_id, tree_id: r.tree_id, name: r.name, executor: r.executor, owner: r.owner, attempt: r.attempt, request: r.request, requested_at: r.requested_at }));
   }
 
   async attempts(taskId: string): Promise<Attempt[]> {

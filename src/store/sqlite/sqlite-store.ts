@@ -8,9 +8,10 @@ import { normalizeScope } from "../../core/scope.js";
 import { RETRYABLE } from "../../core/status.js";
 import { isTerminal } from "../../core/types.js";
 import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree, TreeStatus } from "../../core/types.js";
-import type { Attempt, ClaimOptions, DependencyRow, EventFilter, Outcome, Store, TaskFilter, TaskSummaryRow, TreeFilter } from "../store.js";
+import type { Attempt, ClaimedTask, ClaimOptions, DecideOptions, DependencyRow, EventFilter, Outcome, PendingApproval, Store, TaskFilter, TaskSummaryRow, TreeFilter } from "../store.js";
 import type { ScheduleStore } from "../schedule-store.js";
 import { SqliteSchedules } from "./sqlite-schedules.js";
+import { notWaiting, resumeOf } from "../approvals.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sql = (name: string) => readFileSync(join(here, `${name}.sql`), "utf8");
@@ -109,6 +110,7 @@ export class SqliteStore implements Store {
       "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait", "insert_events", "claim", "insert_attempts",
       "finish_attempts", "complete", "fail", "retry", "release_dependents", "mark_ready", "skip",
       "cancel", "heartbeat", "release", "still_held", "recover_expired", "fail_expired", "finish_tree", "retry_reset",
+      "pause", "approval_upsert", "decide", "approval_decide", "claim_resume", "approval_delete", "list_approvals",
     ];
     this.st = Object.fromEntries(names.map((n) => [n, this.db.prepare(sql(n))]));
   }
@@ -305,11 +307,11 @@ export class SqliteStore implements Store {
 
   // ---- the hot path -------------------------------------------------------------------------
 
-  async claim(o: ClaimOptions): Promise<Task[]> {
+  async claim(o: ClaimOptions): Promise<ClaimedTask[]> {
     return this.tx((events) => this.claimIn(o, events));
   }
 
-  async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: Task[] }> {
+  async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
     const now = this.now();
     return this.tx((events) => {
       for (const e of opts.events ?? []) this.append(events, e);
@@ -319,16 +321,32 @@ export class SqliteStore implements Store {
     });
   }
 
-  private claimIn(o: ClaimOptions, events: PendingEvent[]): Task[] {
+  private claimIn(o: ClaimOptions, events: PendingEvent[]): ClaimedTask[] {
     const now = o.now ?? this.now();
     const rows = this.st.claim!.all({ worker: o.workerId, now, lease_ms: o.leaseMs, tree_id: o.treeId ?? null, labels: o.labels ? JSON.stringify(o.labels) : "{}", limit: o.limit }) as Row[];
     if (rows.length === 0) return [];
-    const tasks = rows.map(toTask).sort((a, b) => a.priority - b.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+    const tasks: ClaimedTask[] = rows.map(toTask).sort((a, b) => a.priority - b.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
+    this.attachResume(tasks);
     for (const t of tasks) {
       this.st.insert_attempts!.run({ task_id: t.id, attempt: t.attempts, worker: o.workerId, now });
       this.append(events, { tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
     }
     return tasks;
+  }
+
+  /** Sets `resume` on claimed tasks that paused for approval and were decided since (one indexed read). */
+  private attachResume(tasks: ClaimedTask[]): void {
+    // A task resumes after a pause in an earlier attempt, so first attempts (the hot path of a
+    // big tree) never need the read.
+    const again = tasks.filter((t) => t.attempts > 1);
+    if (again.length === 0) return;
+    const decided = this.st.claim_resume!.all({ ids: JSON.stringify(again.map((t) => t.id)) }) as Row[];
+    if (decided.length === 0) return;
+    const byId = new Map(decided.map((r) => [r.task_id as string, r]));
+    for (const t of tasks) {
+      const r = byId.get(t.id);
+      if (r) t.resume = resumeOf({ decision: r.decision, decided_by: r.decided_by, reason: r.reason }, JSON.parse(r.request), JSON.parse(r.state));
+    }
   }
 
   async finish(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -346,6 +364,12 @@ export class SqliteStore implements Store {
     const completed: number[] = [];
     outcomes.forEach((o, i) => {
       if (o.kind === "completed") return void completed.push(i);
+      if (o.kind === "waiting_approval") {
+        const paused = this.st.pause!.get({ id: o.taskId, worker: o.workerId }) as Row | undefined;
+        if (!paused) return;
+        this.st.approval_upsert!.run({ task_id: o.taskId, tree_id: paused.tree_id, attempt: paused.attempts, request: JSON.stringify(o.request), state: JSON.stringify(o.state ?? null), now });
+        return void rows.set(i, paused);
+      }
       const error = JSON.stringify(o.error);
       const row =
         o.kind === "failed" && o.retryAt !== undefined
@@ -365,10 +389,15 @@ export class SqliteStore implements Store {
     for (const [i, row] of [...rows].sort((a, b) => a[0] - b[0])) {
       const o = outcomes[i]!;
       const attempt = row.attempts as number;
-      const error = o.kind === "completed" ? null : o.error;
+      const error = o.kind === "completed" || o.kind === "waiting_approval" ? null : o.error;
       const outcome: Attempt["outcome"] = o.kind === "completed" ? "completed" : o.kind === "failed" && o.retryAt !== undefined ? "retrying" : o.kind;
       attemptRows.push({ task_id: o.taskId, attempt, outcome, resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null, error: error ? JSON.stringify(error) : null });
       const base = { tree_id: row.tree_id as string, task_id: o.taskId, at: now };
+      if (o.kind === "waiting_approval") {
+        // Not terminal: the tree stays running, dependents keep waiting.
+        this.append(events, { ...base, type: "task.waiting_approval", data: { name: row.name, attempt, request: o.request } });
+        continue;
+      }
       if (outcome === "retrying") {
         this.append(events, { ...base, type: "task.retrying", data: { name: row.name, attempt, error, run_after: (o as { retryAt: number }).retryAt } });
         continue;
@@ -574,6 +603,7 @@ export class SqliteStore implements Store {
         const isTarget = id === taskId;
         const status = isTarget ? "ready" : "pending";
         this.st.retry_reset!.run({ id, status });
+        this.st.approval_delete!.run({ task_id: id });
         const row = this.db.prepare("SELECT tree_id, name FROM tasks WHERE id = ?").get(id) as Row;
         if (isTarget) this.st.delete_wait!.run({ task_id: id });
         else this.st.insert_wait!.run({ task_id: id, tree_id: row.tree_id, deps_waiting: w.waiting, dep_failed: w.failed ?? null });
@@ -583,6 +613,30 @@ export class SqliteStore implements Store {
       return ids;
     });
     return this.getTasks(reset);
+  }
+
+  async decide(taskId: string, decision: "approved" | "rejected", opts: DecideOptions = {}): Promise<Task> {
+    const scope = normalizeScope(opts.scope);
+    const now = this.now();
+    this.tx((events) => {
+      const task = this.db.prepare(`SELECT status FROM tasks WHERE id = :id AND ${SCOPE_SQL}`).get({ id: taskId, scope }) as Row | undefined;
+      if (!task) throw new NotFoundError(`no task ${taskId}`);
+      if (task.status !== "waiting_approval") throw notWaiting(taskId, task.status);
+      const row = this.st.decide!.get({ id: taskId, now }) as Row;
+      const by = opts.by ?? null;
+      const reason = opts.reason ?? null;
+      const approval = this.st.approval_decide!.get({ task_id: taskId, decision, by, reason, now }) as Row | undefined;
+      if (!approval) throw notWaiting(taskId, task.status); // paused without a request row: never written by this store
+      const request = JSON.parse(approval.request) as { command?: string };
+      this.append(events, { tree_id: row.tree_id, task_id: taskId, type: `task.${decision}`, data: { name: row.name, command: request.command, by, reason }, at: now });
+      this.append(events, { tree_id: row.tree_id, task_id: taskId, type: "task.ready", data: { name: row.name, reason: decision }, at: now });
+    });
+    return (await this.getTask(taskId))!;
+  }
+
+  async listApprovals(f: { scope?: string; treeId?: string; limit?: number } = {}): Promise<PendingApproval[]> {
+    const rows = this.st.list_approvals!.all({ scope: normalizeScope(f.scope), tree_id: f.treeId ?? null, limit: f.limit ?? 1000 }) as Row[];
+    return rows.map((r) => ({ task_id: r.task_id, tree_id: r.tree_id, name: r.name, executor: r.executor, owner: r.owner, attempt: r.attempt, request: JSON.parse(r.request), requested_at: r.requested_at }));
   }
 
   async attempts(taskId: string): Promise<Attempt[]> {
