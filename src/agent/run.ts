@@ -142,6 +142,8 @@ async function prepare(opts: Partial<AgentRunOptions<any>> & { resumeFrom?: Agen
       retries: 0,
     };
   }
+  const modelOption: ModelOption | undefined = opts.model ?? state.settings.model;
+  const model = await resolveModel(modelOption, env);
   let restrictions: ParsedRestrictions;
   const policy = await loadPolicy();
   try {
@@ -151,8 +153,6 @@ async function prepare(opts: Partial<AgentRunOptions<any>> & { resumeFrom?: Agen
     if (err instanceof PolicyConfigError) throw new InputError(`restrictions.${err.message}`, "restrictions");
     throw err;
   }
-  const modelOption: ModelOption | undefined = opts.model ?? state.settings.model;
-  const model = await resolveModel(modelOption, env);
   const label = modelLabel(typeof modelOption === "object" ? model : modelOption, env);
   // A model named by string (or GROVE_MODEL) is remembered, so a resumed run uses the same one.
   if (typeof modelOption !== "object") state.settings.model = label;
