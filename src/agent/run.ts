@@ -173,6 +173,8 @@ async function loop(
 ): Promise<AgentResult> {
   const { state, output } = p;
   const s = state.settings;
+  // Loaded before the run's clock starts: the timeout is about the work, not module loading.
+  const { streamText, jsonSchema, tool } = await import("ai");
   const ac = new AbortController();
   let why: AgentError | null = null;
   const abort = (e: AgentError) => {
@@ -203,7 +205,6 @@ async function loop(
   };
 
   const env: ToolEnv = { machine: p.machine, policy: p.policy, restrictions: p.restrictions, settings: s, output, state, signal: ac.signal, emit };
-  const { streamText, jsonSchema, tool } = await import("ai");
   const defs = toolDefs(output);
   const tools: ToolSet = Object.fromEntries(Object.entries(defs).map(([name, d]) => [name, tool({ description: d.description, inputSchema: jsonSchema(d.inputSchema as any) })]));
   const system = systemPrompt(s, p.machine.kind);

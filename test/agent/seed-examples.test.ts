@@ -396,6 +396,8 @@ describe("seed 000: restrictions", () => {
     expect(last.type).toBe("result");
     const out = (last as Extract<AgentEvent, { type: "result" }>).output as z.infer<typeof CleanupResult>;
     expect(out.removed).toEqual(["rm old.log"]);
+    // With allowed_dirs, what runs also runs in the bwrap sandbox (defence in depth).
+    expect((last as Extract<AgentEvent, { type: "result" }>).result.commands.map((c) => c.sandboxed)).toEqual([true]);
     expect(out.refused).toEqual(attempts.slice(1));
     expect(existsSync(join(dir, "old.log"))).toBe(false);
     expect(existsSync(join(outside, "precious.txt"))).toBe(true);
