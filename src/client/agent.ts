@@ -25,11 +25,11 @@ export class AgentClient {
 
   /** The same run as an async iterator of thinking | tool_call | output | tool_result | approval_required | result | error events. */
   runStream<S extends z.ZodType | JsonSchema | undefined = undefined>(opts: AgentCallOptions<S>): AsyncIterable<AgentEvent> {
-    const self = this;
+    const machine = () => this.machine(opts.machine);
     return {
       async *[Symbol.asyncIterator]() {
         const { runAgentStream } = await import("../agent/run.js");
-        yield* runAgentStream<S>({ ...opts, machine: await self.machine(opts.machine) });
+        yield* runAgentStream<S>({ ...opts, machine: await machine() });
       },
     };
   }
