@@ -10,6 +10,7 @@
 //     MockLanguageModelV3) and an in-memory machine, so neither network nor processes are timed.
 //     Target: ≤ 5 ms per step.
 import { join } from "node:path";
+import { ReadableStream } from "node:stream/web";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { emit, gitRevision, loadNote, median, note, round } from "./lib.mjs";
