@@ -8,6 +8,8 @@ const BENCHES = {
   "latency-pg": () => import("./latency-pg.mjs"),
   "scheduler-latency": () => import("./scheduler-latency.mjs"),
   "schedules-claim": () => import("./schedules-claim.mjs"),
+  "policy-check": () => import("./agent.mjs").then((m) => ({ main: m.policyCheck })),
+  "agent-step": () => import("./agent.mjs").then((m) => ({ main: m.agentStep })),
 };
 
 const [name, ...args] = process.argv.slice(2);

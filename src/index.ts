@@ -7,3 +7,8 @@ export { openStore } from "./store/index.js";
 export { SqliteStore } from "./store/sqlite/sqlite-store.js";
 export { Runner, type RunnerOptions } from "./engine/runner.js";
 export { builtinExecutors, registerBuiltins } from "./executors/index.js";
+export { agent, makeAgentExecutor, type AgentExecutorOptions } from "./agent/executor.js";
+export type { AgentEvent, AgentResult, AgentRunOptions, AgentState, ApprovalMode, PlannedAction } from "./agent/types.js";
+export { AgentClient } from "./client/agent.js";
+export { LocalMachine, localMachine, bwrapAvailable } from "./machines/local.js";
+export type { Machine, ExecOptions, ExecResult, DirEntry } from "./machines/types.js";

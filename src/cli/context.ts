@@ -1,5 +1,6 @@
 import { Grove } from "../client/local.js";
 import { ExecutorRegistry, globalRegistry } from "../core/registry.js";
+import { agent as agentExecutor } from "../agent/executor.js";
 import { registerBuiltins } from "../executors/index.js";
 import { io, write } from "./io.js";
 import { loadExecutors } from "./load-executors.js";
@@ -9,6 +10,7 @@ import type { GlobalOptions } from "./program.js";
 export async function loadRegistry(opts: GlobalOptions): Promise<ExecutorRegistry> {
   const registry = globalRegistry.clone();
   registerBuiltins(registry);
+  registry.register(agentExecutor, { override: true });
   for (const ex of await loadExecutors(opts.executors)) registry.register(ex, { override: true });
   return registry;
 }

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ERROR_TYPES, EVENT_TYPES, TASK_STATUSES } from "../core/types.js";
 import { globals, isoOrNull, noArgs, positive, type Contract } from "./contract-parts.js";
+import { AGENT_CONTRACTS } from "./agent-contracts.js";
 import { APPROVAL_CONTRACTS, ApprovalJson } from "./approval-contracts.js";
 import { POLICY_CONTRACTS } from "./policy-contracts.js";
 import { SCHEDULE_CONTRACTS } from "./schedule-contracts.js";
@@ -153,6 +154,7 @@ export const CONTRACTS: Record<string, Contract> = {
   ...APPROVAL_CONTRACTS,
   ...SCHEDULE_CONTRACTS,
   ...POLICY_CONTRACTS,
+  ...AGENT_CONTRACTS,
 };
 
 export function registerContract(path: string, contract: Contract): void {

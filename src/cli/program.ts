@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { handleError } from "./errors.js";
+import { registerAgentCommands } from "./agent-commands.js";
 import { registerApprovalCommands } from "./approval-commands.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerScheduleCommands } from "./schedule-commands.js";
@@ -106,6 +107,7 @@ withGlobals(executors.command("schema").description("the input and output JSON S
 
 registerScheduleCommands(program, { withGlobals, positiveInt, collect });
 registerPolicyCommands(program, { withGlobals, positiveInt, collect });
+registerAgentCommands(program, { withGlobals, positiveInt, collect });
 
 return program;
 }

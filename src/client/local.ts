@@ -8,10 +8,12 @@ import { ExecutorRegistry, globalRegistry } from "../core/registry.js";
 import { normalizeScope } from "../core/scope.js";
 import type { GroveEvent, Task, Tree } from "../core/types.js";
 import { Runner } from "../engine/runner.js";
+import { agent as agentExecutor } from "../agent/executor.js";
 import { registerBuiltins } from "../executors/index.js";
 import { openStore, type Store } from "../store/index.js";
 import type { PendingApproval, TaskFilter } from "../store/store.js";
 import { loadTree, parseTreeText } from "../tree/index.js";
+import { AgentClient } from "./agent.js";
 import { summarizeApproval, treeResult, type TreeResult } from "./result.js";
 
 export interface LocalOptions {
@@ -43,6 +45,8 @@ export interface RunOptions {
 export class Grove {
   readonly registry: ExecutorRegistry;
   readonly scope: string;
+  /** The AI agent as an SDK call: `grove.agent.run({prompt, outputSchema, …})` (DESIGN §9). */
+  readonly agent = new AgentClient();
   private readonly settings: RuntimeSettings;
 
   private constructor(
@@ -51,6 +55,7 @@ export class Grove {
   ) {
     this.registry = globalRegistry.clone();
     registerBuiltins(this.registry);
+    this.registry.register(agentExecutor, { override: true });
     for (const ex of opts.executors ?? []) this.registry.register(ex, { override: true });
     this.scope = normalizeScope(opts.scope ?? process.env.GROVE_SCOPE);
     this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };

@@ -17,6 +17,12 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   /** Data written to the command's stdin, then closed. */
   stdin?: string;
+  /**
+   * Defence in depth for the agent (DESIGN §9): run with the filesystem read-only except these
+   * directories, when the machine can (local, with bubblewrap). Machines that cannot sandbox run
+   * the command as usual; the command policy, which decides first, is then the only guard.
+   */
+  writableDirs?: string[];
 }
 
 export interface ExecResult {
@@ -30,6 +36,8 @@ export interface ExecResult {
   aborted: boolean;
   truncated: boolean;
   durationMs: number;
+  /** Set when the command ran inside a sandbox (`writableDirs` honoured). */
+  sandboxed?: boolean;
 }
 
 export interface DirEntry {
