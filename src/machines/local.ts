@@ -153,7 +153,9 @@ export class LocalMachine implements Machine {
         if (timer) clearTimeout(timer);
         opts.signal?.removeEventListener("abort", onAbort);
         if (pid !== undefined) {
-          if (!stopAt) killGroup(pid, "SIGKILL"); // what the command left running (`sleep 100 &`) goes too
+          // What the command left running (`sleep 100 &`) goes too, and is gone when exec
+          // returns: SIGKILL is delivered asynchronously, so wait for the group to empty.
+          if (!stopAt) await reapGroup(pid, 0);
           else await reapGroup(pid, stopAt + KILL_GRACE_MS);
         }
         if (killTimer) clearTimeout(killTimer);
