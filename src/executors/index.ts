@@ -3,16 +3,18 @@ import type { ExecutorRegistry } from "../core/registry.js";
 import { aggregate } from "./aggregate.js";
 import { command } from "./command.js";
 import { http } from "./http.js";
+import { systemInfo } from "./system-info.js";
 import { websocket } from "./websocket.js";
 
 export { aggregate } from "./aggregate.js";
 export { command } from "./command.js";
 export { http, makeHttpExecutor } from "./http.js";
 export { assertPublicUrl, isPublicAddress } from "./net-guard.js";
+export { systemInfo } from "./system-info.js";
 export { websocket } from "./websocket.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo];
 
 /** Registers the built-ins, replacing any executor already registered under the same id. */
 export function registerBuiltins(registry: ExecutorRegistry): void {
