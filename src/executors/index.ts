@@ -2,19 +2,21 @@ import type { Executor } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { aggregate } from "./aggregate.js";
 import { command } from "./command.js";
+import { email } from "./email.js";
 import { http } from "./http.js";
 import { systemInfo } from "./system-info.js";
 import { websocket } from "./websocket.js";
 
 export { aggregate } from "./aggregate.js";
 export { command } from "./command.js";
+export { email } from "./email.js";
 export { http, makeHttpExecutor } from "./http.js";
 export { assertPublicUrl, isPublicAddress } from "./net-guard.js";
 export { systemInfo } from "./system-info.js";
 export { websocket } from "./websocket.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo, email];
 
 /** Registers the built-ins, replacing any executor already registered under the same id. */
 export function registerBuiltins(registry: ExecutorRegistry): void {
