@@ -22,8 +22,6 @@ export const APFLOW_EXECUTOR_ALIASES: Readonly<Record<string, string>> = Object.
   apflow_api_executor: "grove_api",
   generate_executor: "generate",
   llm_executor: "llm",
-  system_info_executor: "system_info",
-  send_email_executor: "email",
 });
 
 /** The executor a root added by grove runs (it collects its children's results). */
