@@ -1,6 +1,5 @@
 import { resolve } from "node:path";
-import { ApprovalRequired } from "../core/errors.js";
-import { TaskFailure } from "../core/errors.js";
+import { ApprovalRequired, TaskFailure } from "../core/errors.js";
 import type { ExecutorContext } from "../core/executor.js";
 import type { Restrictions } from "../agent/policy/types.js";
 
@@ -17,6 +16,10 @@ import type { Restrictions } from "../agent/policy/types.js";
  *
  * The argv is checked as the shell-quoted command line `env K=V … PROGRAM ARG…`, so each word is
  * one literal word to the parser and the environment variables are checked like assignments.
+ *
+ * Layering note: the policy lives in src/agent/policy, above executors in DESIGN §1. It is a pure
+ * function with no dependency on the agent; only its zod types are imported statically, the
+ * checker is imported lazily. Moving it to a lower layer (core/policy) would remove the exception.
  */
 export const SPAWN_BASE_RESTRICTIONS: Restrictions = { no_sudo: true, no_delete: true };
 
