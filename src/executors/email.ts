@@ -3,7 +3,7 @@ import { basename } from "node:path";
 import { z } from "zod";
 import { defineExecutor, type ExecutorContext } from "../core/executor.js";
 import { TaskFailure } from "../core/errors.js";
-import { abortFailure, assertPublicHost, deadline, errorText, raceSignal } from "./net-target.js";
+import { abortFailure, assertPublicHost, BACKSTOP_MS, deadline, errorText, raceSignal } from "./net-target.js";
 
 const Addresses = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
 
@@ -114,9 +114,11 @@ async function send(inputs: EmailInputs, ctx: ExecutorContext): Promise<EmailRes
       requireTLS: smtp.require_tls ?? false,
       auth: smtp.user !== undefined ? { user: smtp.user, pass: password } : undefined,
       tls: smtp.ca !== undefined ? { ca: smtp.ca } : undefined,
-      connectionTimeout: timeoutMs,
-      greetingTimeout: timeoutMs,
-      socketTimeout: timeoutMs,
+      // Our deadline is the one that ends the task (with a "timeout" error); nodemailer's own
+      // timers are a backstop set later, so the two never race to report the same expiry.
+      connectionTimeout: timeoutMs + BACKSTOP_MS,
+      greetingTimeout: timeoutMs + BACKSTOP_MS,
+      socketTimeout: timeoutMs + BACKSTOP_MS,
       logger: false, // nodemailer's logger would print the AUTH exchange
       disableFileAccess: false, // attachments by path are the point; URLs are refused below
       disableUrlAccess: true, // an attachment or body URL would be fetched with no SSRF guard

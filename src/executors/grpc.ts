@@ -2,7 +2,7 @@ import { promises as fsp } from "node:fs";
 import { z } from "zod";
 import { defineExecutor, type ExecutorContext } from "../core/executor.js";
 import { TaskFailure } from "../core/errors.js";
-import { abortFailure, assertPublicHost, deadline, errorText } from "./net-target.js";
+import { abortFailure, assertPublicHost, BACKSTOP_MS, deadline, errorText } from "./net-target.js";
 
 export const GrpcInput = z.strictObject({
   server: z
@@ -94,7 +94,8 @@ async function call(inputs: GrpcInputs, ctx: ExecutorContext): Promise<GrpcResul
     }
   }
   const { signal, done } = deadline(ctx.signal, timeoutMs, what);
-  const end = new Date(Date.now() + timeoutMs);
+  // The gRPC deadline is a backstop (and tells the server when to give up); our timer reports first.
+  const end = new Date(Date.now() + timeoutMs + BACKSTOP_MS);
   let client: import("@grpc/grpc-js").Client | undefined;
   try {
     await assertPublicHost("grpc", host, port, ctx.settings, signal);

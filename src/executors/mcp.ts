@@ -3,7 +3,7 @@ import { defineExecutor, type ExecutorContext } from "../core/executor.js";
 import { TaskFailure } from "../core/errors.js";
 import { Restrictions } from "../agent/policy/types.js";
 import { assertPublicUrl } from "./net-guard.js";
-import { abortFailure, deadline, errorText, raceSignal } from "./net-target.js";
+import { abortFailure, BACKSTOP_MS, deadline, errorText, raceSignal } from "./net-target.js";
 import { requiredWhen, need } from "./schema-rules.js";
 import { checkSpawn } from "./spawn-policy.js";
 
@@ -125,7 +125,8 @@ async function callServer(inputs: McpInputs, ctx: ExecutorContext): Promise<McpR
 
     const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
     const client = new Client({ name: "grove", version: "1" });
-    const opts = { signal, timeout: timeoutMs };
+    // The SDK's per-request timeout is a backstop: our deadline reports the timeout first.
+    const opts = { signal, timeout: timeoutMs + BACKSTOP_MS };
     try {
       await raceSignal(client.connect(transport, opts), signal, what);
     } catch (err) {

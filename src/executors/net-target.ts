@@ -59,6 +59,13 @@ export function publicLookup(settings: Pick<RuntimeSettings, "allowPrivateNetwor
 }
 
 /**
+ * How much later than an executor's own deadline a library's timer (nodemailer, ws handshake, MCP
+ * request, gRPC deadline) is set: the executor's deadline fires first and reports a "timeout"
+ * failure with one consistent message, instead of racing the library's own error.
+ */
+export const BACKSTOP_MS = 1000;
+
+/**
  * One AbortSignal for the engine's signal (timeout/cancel) and the executor's own timeout_ms;
  * `what` names the operation in the timeout message. Call `done()` when finished.
  */

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineExecutor, type ExecutorContext } from "../core/executor.js";
 import { TaskFailure } from "../core/errors.js";
-import { abortFailure, deadline, errorText, publicLookup } from "./net-target.js";
+import { abortFailure, BACKSTOP_MS, deadline, errorText, publicLookup } from "./net-target.js";
 import { assertPublicUrl } from "./net-guard.js";
 
 const Message = z
@@ -78,7 +78,7 @@ async function exchange(inputs: WebSocketInputs, ctx: ExecutorContext): Promise<
       let sent = 0;
       const ws = new WebSocket(url, inputs.protocols ?? [], {
         headers: inputs.headers,
-        handshakeTimeout: timeoutMs,
+        handshakeTimeout: timeoutMs + BACKSTOP_MS, // our deadline reports the timeout; this is a backstop
         maxPayload: Math.max(1024, ctx.settings.outputCapBytes), // one huge frame cannot exhaust memory
         followRedirects: false, // a redirect could lead past the guard
         lookup: publicLookup(ctx.settings) as never, // vet the addresses the socket really uses
