@@ -1,3 +1,4 @@
+import { promises as fsp } from "node:fs";
 import { z } from "zod";
 import { defineExecutor, type ExecutorContext } from "../core/executor.js";
 import { TaskFailure } from "../core/errors.js";
@@ -107,6 +108,7 @@ async function callServer(inputs: McpInputs, ctx: ExecutorContext): Promise<McpR
         return { operation: inputs.operation, simulated: check.line };
       }
       target = check.line;
+      if (inputs.cwd !== undefined) await checkDir(inputs.cwd);
       transport = await stdioTransport(argv, inputs, ctx);
     } else {
       const raw = need(inputs.url, "url", "with transport http");
@@ -131,7 +133,12 @@ async function callServer(inputs: McpInputs, ctx: ExecutorContext): Promise<McpR
       await raceSignal(client.connect(transport, opts), signal, what);
     } catch (err) {
       if (signal.aborted || err instanceof TaskFailure) throw err;
-      throw new TaskFailure("executor_error", `cannot connect to MCP server ${target}: ${errorText(err)}`);
+      // "python -m server" as one string is one program name: say how to pass arguments.
+      const hint =
+        inputs.transport === "stdio" && typeof inputs.command === "string" && /\s/.test(inputs.command)
+          ? " (the command is run without a shell: give [program, ...args] or use args)"
+          : "";
+      throw new TaskFailure("executor_error", `cannot connect to MCP server ${target}: ${errorText(err)}${hint}`);
     }
     const info = client.getServerVersion();
     ctx.log(`connected to ${info?.name ?? "MCP server"} ${info?.version ?? ""}`.trim());
@@ -227,4 +234,14 @@ async function paginate<R extends { nextCursor?: string }>(page: (cursor: string
     cursor = r.nextCursor;
   }
   throw new TaskFailure("executor_error", `the MCP server returned more than ${MAX_PAGES} pages`);
+}
+
+async function checkDir(cwd: string): Promise<void> {
+  let stat;
+  try {
+    stat = await fsp.stat(cwd);
+  } catch {
+    throw new TaskFailure("executor_error", `cwd ${cwd} does not exist`);
+  }
+  if (!stat.isDirectory()) throw new TaskFailure("executor_error", `cwd ${cwd} is not a directory`);
 }

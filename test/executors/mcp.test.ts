@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createTcpServer, type AddressInfo } from "node:net";
 import { existsSync, realpathSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -96,6 +96,13 @@ describe("mcp executor over stdio (an SDK server spawned by the executor)", () =
     expect(f.message).toBe("mcp call_tool timed out after 1500 ms");
   });
 
+  it("fails clearly on a missing cwd and on a command line given as one string", async () => {
+    const f = await failureOf(run({ ...stdio, operation: "list_tools", cwd: "/no/such/dir" }));
+    expect(f.message).toBe("cwd /no/such/dir does not exist");
+    const g = await failureOf(run({ transport: "stdio", command: `${process.execPath} ${SERVER}`, operation: "list_tools", timeout_ms: 5000 }));
+    expect(g.message).toMatch(/ENOENT.*\(the command is run without a shell: give \[program, \.\.\.args\] or use args\)$/);
+  });
+
   it("fails clearly when the server program does not exist", async () => {
     const f = await failureOf(run({ transport: "stdio", command: "/no/such/mcp-server", operation: "list_tools", timeout_ms: 5000 }));
     expect(f.message).toMatch(/^cannot connect to MCP server \/no\/such\/mcp-server: .*ENOENT/);
@@ -156,6 +163,19 @@ describe("mcp executor over Streamable HTTP (an SDK server in the test)", () => 
     expect(call.text).toBe("42");
     const read = await run({ transport: "http", url: endpoint, operation: "read_resource", resource_uri: "memo://readme" });
     expect(read.contents).toEqual([expect.objectContaining({ text: "Read me first." })]);
+  });
+
+  it("times out on a server that accepts the connection and never answers", async () => {
+    const blackHole = createTcpServer(() => undefined);
+    await new Promise<void>((r) => blackHole.listen(0, "127.0.0.1", () => r()));
+    const port = (blackHole.address() as AddressInfo).port;
+    try {
+      const f = await failureOf(run({ transport: "http", url: `http://127.0.0.1:${port}/mcp`, operation: "list_tools", timeout_ms: 800 }));
+      expect(f.type).toBe("timeout");
+      expect(f.message).toBe("mcp list_tools timed out after 800 ms");
+    } finally {
+      blackHole.close();
+    }
   });
 
   it("fails clearly when nothing listens", async () => {
