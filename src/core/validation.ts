@@ -72,7 +72,10 @@ export function validate<T = Record<string, unknown>>(
   const copy = value === undefined ? {} : structuredClone(value);
   const fn = compiled(schema);
   if (fn(copy)) return { ok: true, value: copy as T };
-  const issues = (fn.errors ?? []).map(issueOf).filter((i) => !isIgnored(i.field, ignore));
+  // An `if` error only says "must match the then schema"; the then-branch's own error (e.g.
+  // `tool_name is required`) is reported beside it and is the one that names the field.
+  const errors = (fn.errors ?? []).filter((e) => e.keyword !== "if");
+  const issues = errors.map(issueOf).filter((i) => !isIgnored(i.field, ignore));
   if (issues.length === 0) return { ok: true, value: copy as T };
   return { ok: false, issues };
 }

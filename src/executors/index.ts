@@ -2,15 +2,25 @@ import type { Executor } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { aggregate } from "./aggregate.js";
 import { command } from "./command.js";
+import { email } from "./email.js";
+import { grpc } from "./grpc.js";
 import { http } from "./http.js";
+import { mcp } from "./mcp.js";
+import { systemInfo } from "./system-info.js";
+import { websocket } from "./websocket.js";
 
 export { aggregate } from "./aggregate.js";
 export { command } from "./command.js";
+export { email } from "./email.js";
+export { grpc } from "./grpc.js";
 export { http, makeHttpExecutor } from "./http.js";
+export { mcp } from "./mcp.js";
 export { assertPublicUrl, isPublicAddress } from "./net-guard.js";
+export { systemInfo } from "./system-info.js";
+export { websocket } from "./websocket.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo, email, mcp, grpc];
 
 /** Registers the built-ins, replacing any executor already registered under the same id. */
 export function registerBuiltins(registry: ExecutorRegistry): void {
