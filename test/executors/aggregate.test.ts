@@ -66,15 +66,17 @@ describe("aggregate executor", () => {
 });
 
 describe("builtin executors", () => {
-  it("registers command, http and aggregate, overriding earlier registrations", () => {
-    expect(builtinExecutors.map((e) => e.id)).toEqual(["command", "http", "aggregate"]);
+  it("registers every built-in, overriding earlier registrations", () => {
+    const ids = builtinExecutors.map((e) => e.id);
+    expect(ids).toEqual(expect.arrayContaining(["command", "http", "aggregate", "websocket", "grpc", "mcp", "email", "system_info"]));
+    expect(new Set(ids).size).toBe(ids.length);
     const registry = new ExecutorRegistry();
     registry.register(defineExecutor({ id: "http", input: { type: "object" }, execute: () => "stub" }));
     registerBuiltins(registry);
-    expect(registry.list().map((e) => e.id)).toEqual(["aggregate", "command", "http"]);
+    expect(registry.list().map((e) => e.id)).toEqual([...ids].sort());
     expect(registry.get("http")).toBe(http);
     expect(registry.get("command")).toBe(command);
     registerBuiltins(registry); // idempotent
-    expect(registry.list()).toHaveLength(3);
+    expect(registry.list()).toHaveLength(ids.length);
   });
 });
