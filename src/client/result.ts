@@ -1,4 +1,4 @@
-import type { Task, TaskError, TaskStatus, Tree, TreeStatus } from "../core/types.js";
+import type { TaskError, TaskStatus, Tree, TreeStatus } from "../core/types.js";
 import type { PendingApproval, TaskSummaryRow } from "../store/store.js";
 
 /** The `grove run --json` shape (DESIGN §10). */
