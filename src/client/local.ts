@@ -7,7 +7,9 @@ import { ExecutorRegistry, globalRegistry } from "../core/registry.js";
 import { normalizeScope } from "../core/scope.js";
 import type { GroveEvent, Task, Tree } from "../core/types.js";
 import { Runner } from "../engine/runner.js";
-import { registerBuiltins } from "../executors/index.js";
+import { registerBuiltins, registerMachineExecutors } from "../executors/index.js";
+import { MachineRegistry } from "../machines/registry.js";
+import { hasMachines } from "../store/machine-store.js";
 import { openStore, type Store } from "../store/index.js";
 import type { TaskFilter } from "../store/store.js";
 import { loadTree, parseTreeText } from "../tree/index.js";
@@ -42,6 +44,8 @@ export interface RunOptions {
 export class Grove {
   readonly registry: ExecutorRegistry;
   readonly scope: string;
+  /** The machines in the store (DESIGN §9); executors given `machine: NAME` resolve through it. */
+  readonly machines: MachineRegistry | undefined;
   private readonly settings: RuntimeSettings;
 
   private constructor(
@@ -50,6 +54,8 @@ export class Grove {
   ) {
     this.registry = globalRegistry.clone();
     registerBuiltins(this.registry);
+    this.machines = hasMachines(store) ? new MachineRegistry(store.machines()) : undefined;
+    if (this.machines) registerMachineExecutors(this.registry, this.machines.resolver);
     for (const ex of opts.executors ?? []) this.registry.register(ex, { override: true });
     this.scope = normalizeScope(opts.scope ?? process.env.GROVE_SCOPE);
     this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
@@ -78,7 +84,8 @@ export class Grove {
 
   /** Validates a tree definition (grove or apflow format) and stores it; returns the new tree. */
   async createTree(doc: unknown, opts: { name?: string; inputs?: Record<string, unknown> } = {}): Promise<Tree> {
-    const tree = loadTree(doc, { registry: this.registry, owner: this.scope, defaultName: opts.name ?? "tree" });
+    const machines = await this.machines?.fleetView(this.scope);
+    const tree = loadTree(doc, { registry: this.registry, owner: this.scope, defaultName: opts.name ?? "tree", machines });
     if (opts.inputs) tree.inputs = { ...tree.inputs, ...opts.inputs };
     return this.store.createTree(tree);
   }
@@ -143,7 +150,8 @@ export class Grove {
     return this.store.retry(taskId, { scope: this.scope });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.machines?.close();
     return this.store.close();
   }
 }

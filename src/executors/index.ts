@@ -1,18 +1,32 @@
 import type { Executor } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { aggregate } from "./aggregate.js";
-import { command } from "./command.js";
+import { command, makeCommandExecutor } from "./command.js";
+import { fleet } from "./fleet.js";
+import type { ResolveMachine } from "./machine-exec.js";
 import { http } from "./http.js";
+import { makeSshExecutor, ssh } from "./ssh.js";
 
 export { aggregate } from "./aggregate.js";
-export { command } from "./command.js";
+export { command, makeCommandExecutor } from "./command.js";
+export { ssh, makeSshExecutor } from "./ssh.js";
+export { fleet } from "./fleet.js";
 export { http, makeHttpExecutor } from "./http.js";
 export { assertPublicUrl, isPublicAddress } from "./net-guard.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, ssh, fleet];
 
 /** Registers the built-ins, replacing any executor already registered under the same id. */
 export function registerBuiltins(registry: ExecutorRegistry): void {
   for (const ex of builtinExecutors) registry.register(ex, { override: true });
+}
+
+/**
+ * Replaces the executors that can run on registry machines (`machine: NAME`) with ones bound to
+ * `resolveMachine` (a MachineRegistry's resolver), so they find the machines of the task's owner.
+ */
+export function registerMachineExecutors(registry: ExecutorRegistry, resolveMachine: ResolveMachine): void {
+  registry.register(makeCommandExecutor({ resolveMachine }), { override: true });
+  registry.register(makeSshExecutor({ resolveMachine }), { override: true });
 }
