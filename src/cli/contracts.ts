@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ERROR_TYPES, EVENT_TYPES, TASK_STATUSES } from "../core/types.js";
 import { globals, isoOrNull, noArgs, positive, type Contract } from "./contract-parts.js";
+import { MACHINE_CONTRACTS } from "./machine-contracts.js";
 import { POLICY_CONTRACTS } from "./policy-contracts.js";
 import { SCHEDULE_CONTRACTS } from "./schedule-contracts.js";
 
@@ -150,6 +151,7 @@ export const CONTRACTS: Record<string, Contract> = {
   "executors schema": { request: z.object({ ...globals, args: z.tuple([z.string()]) }), response: ExecutorJson },
   ...SCHEDULE_CONTRACTS,
   ...POLICY_CONTRACTS,
+  ...MACHINE_CONTRACTS,
 };
 
 export function registerContract(path: string, contract: Contract): void {

@@ -4,6 +4,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { handleError } from "./errors.js";
+import { registerMachineCommands } from "./machine-commands.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerScheduleCommands } from "./schedule-commands.js";
 import { io, withIO, write, writeErr, type CommandIO } from "./io.js";
@@ -103,6 +104,7 @@ withGlobals(executors.command("schema").description("the input and output JSON S
 
 registerScheduleCommands(program, { withGlobals, positiveInt, collect });
 registerPolicyCommands(program, { withGlobals, positiveInt, collect });
+registerMachineCommands(program, { withGlobals, positiveInt, collect });
 
 return program;
 }
