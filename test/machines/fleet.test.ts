@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExecutorRegistry } from "../../src/core/registry.js";
 import { registerBuiltins } from "../../src/executors/index.js";
-import { loadTree } from "../../src/tree/index.js";
+import { loadTree, type FleetMachine } from "../../src/tree/index.js";
 import { grove, tempDir } from "../helpers/cli.js";
 import { startSshd, sshdMissing, type Sshd } from "../helpers/sshd.js";
 
@@ -14,7 +14,7 @@ const missing = sshdMissing();
 describe("fleet fan-out in tree normalisation", () => {
   const registry = new ExecutorRegistry();
   registerBuiltins(registry);
-  const fleet = [
+  const fleet: FleetMachine[] = [
     { name: "local", owner: "", labels: {} },
     { name: "web1", owner: "acme", labels: { role: "web" } },
     { name: "web2", owner: "acme/ops", labels: { role: "web" } },
