@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
 import type { AgentEvent, AgentResult } from "../agent/types.js";
 import type { ApprovalRequest } from "../core/errors.js";
+import type { Machine } from "../machines/types.js";
 import { setExitCode, write } from "./io.js";
 import type { GlobalOptions } from "./program.js";
 
@@ -59,9 +60,20 @@ export async function agentRunCommand(prompt: string, opts: AgentRunCliOptions):
   const restrictions = jsonFlag("--restrictions", opts.restrictions, "object");
   const timeout = opts.timeout === undefined ? undefined : parseTimeout(opts.timeout);
   const [{ runAgent }, { InputError }] = await Promise.all([import("../agent/run.js"), import("../core/errors.js")]);
-  // The machine registry (ssh and named machines) plugs in here; until then only this host.
-  if (opts.machine !== undefined && opts.machine !== "local") throw inputError(`--machine: no machine "${opts.machine}" (only "local" is known)`);
-  const machine = (await import("../machines/local.js")).localMachine;
+  // A named machine comes from the store's registry (`grove machines add`), seen from --as.
+  let machine: Machine = (await import("../machines/local.js")).localMachine;
+  let closeGrove = async () => {};
+  if (opts.machine !== undefined && opts.machine !== "local") {
+    const { openGrove } = await import("./context.js");
+    const grove = await openGrove(opts);
+    closeGrove = () => grove.close();
+    try {
+      machine = await grove.machines!.resolve(opts.machine, grove.scope);
+    } catch (err) {
+      await closeGrove();
+      throw inputError(`--machine: ${(err as Error).message}`);
+    }
+  }
 
   const json = opts.json === true;
   const printer = json ? await jsonPrinter() : textPrinter();
@@ -86,6 +98,8 @@ export async function agentRunCommand(prompt: string, opts: AgentRunCliOptions):
   } catch (err) {
     if (err instanceof InputError) throw inputError(err.message);
     throw err;
+  } finally {
+    await closeGrove();
   }
   await printer.flush?.();
   if (result.status !== "completed") setExitCode(1);

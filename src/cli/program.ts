@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { handleError } from "./errors.js";
 import { registerAgentCommands } from "./agent-commands.js";
 import { registerApprovalCommands } from "./approval-commands.js";
+import { registerMachineCommands } from "./machine-commands.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerScheduleCommands } from "./schedule-commands.js";
 import { io, withIO, write, writeErr, type CommandIO } from "./io.js";
@@ -108,6 +109,7 @@ withGlobals(executors.command("schema").description("the input and output JSON S
 registerScheduleCommands(program, { withGlobals, positiveInt, collect });
 registerPolicyCommands(program, { withGlobals, positiveInt, collect });
 registerAgentCommands(program, { withGlobals, positiveInt, collect });
+registerMachineCommands(program, { withGlobals, positiveInt, collect });
 
 return program;
 }

@@ -144,7 +144,7 @@ export async function addCommand(argv: string[], opts: AddOpts): Promise<void> {
       const doc = await grove.readTreeFile(opts.tree);
       const name = basename(opts.tree, extname(opts.tree));
       // The same checks as `grove run`, now, so that a bad tree is refused at add time.
-      loadTree(doc, { registry: grove.registry, owner: grove.scope, defaultName: name });
+      loadTree(doc, { registry: grove.registry, owner: grove.scope, defaultName: name, machines: await grove.machines?.fleetView(grove.scope) });
       target = { type: "tree", name, tree: doc };
     } else {
       target = { type: "argv", argv };

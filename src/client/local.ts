@@ -8,8 +8,10 @@ import { ExecutorRegistry, globalRegistry } from "../core/registry.js";
 import { normalizeScope } from "../core/scope.js";
 import type { GroveEvent, Task, Tree } from "../core/types.js";
 import { Runner } from "../engine/runner.js";
-import { agent as agentExecutor } from "../agent/executor.js";
-import { registerBuiltins } from "../executors/index.js";
+import { makeAgentExecutor } from "../agent/executor.js";
+import { registerBuiltins, registerMachineExecutors } from "../executors/index.js";
+import { MachineRegistry } from "../machines/registry.js";
+import { hasMachines } from "../store/machine-store.js";
 import { openStore, type Store } from "../store/index.js";
 import type { PendingApproval, TaskFilter } from "../store/store.js";
 import { loadTree, parseTreeText } from "../tree/index.js";
@@ -46,7 +48,9 @@ export class Grove {
   readonly registry: ExecutorRegistry;
   readonly scope: string;
   /** The AI agent as an SDK call: `grove.agent.run({prompt, outputSchema, …})` (DESIGN §9). */
-  readonly agent = new AgentClient();
+  readonly agent: AgentClient;
+  /** The machines in the store (DESIGN §9); executors given `machine: NAME` resolve through it. */
+  readonly machines: MachineRegistry | undefined;
   private readonly settings: RuntimeSettings;
 
   private constructor(
@@ -55,9 +59,15 @@ export class Grove {
   ) {
     this.registry = globalRegistry.clone();
     registerBuiltins(this.registry);
-    this.registry.register(agentExecutor, { override: true });
-    for (const ex of opts.executors ?? []) this.registry.register(ex, { override: true });
     this.scope = normalizeScope(opts.scope ?? process.env.GROVE_SCOPE);
+    this.machines = hasMachines(store) ? new MachineRegistry(store.machines()) : undefined;
+    const machines = this.machines;
+    // Executors given `machine: NAME` (command, ssh, agent) find it in this store's registry,
+    // scoped to the task's owner; the SDK's agent calls use this Grove's scope.
+    if (machines) registerMachineExecutors(this.registry, machines.resolver);
+    this.registry.register(makeAgentExecutor(machines ? { resolveMachine: machines.resolver } : {}), { override: true });
+    this.agent = machines ? new AgentClient((name) => machines.resolve(name, this.scope)) : new AgentClient();
+    for (const ex of opts.executors ?? []) this.registry.register(ex, { override: true });
     this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
   }
 
@@ -84,7 +94,8 @@ export class Grove {
 
   /** Validates a tree definition (grove or apflow format) and stores it; returns the new tree. */
   async createTree(doc: unknown, opts: { name?: string; inputs?: Record<string, unknown> } = {}): Promise<Tree> {
-    const tree = loadTree(doc, { registry: this.registry, owner: this.scope, defaultName: opts.name ?? "tree" });
+    const machines = await this.machines?.fleetView(this.scope);
+    const tree = loadTree(doc, { registry: this.registry, owner: this.scope, defaultName: opts.name ?? "tree", machines });
     if (opts.inputs) tree.inputs = { ...tree.inputs, ...opts.inputs };
     return this.store.createTree(tree);
   }
@@ -183,7 +194,8 @@ export class Grove {
     }
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.machines?.close();
     return this.store.close();
   }
 }

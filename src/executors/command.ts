@@ -3,8 +3,9 @@ import { promises as fsp, readdirSync, readFileSync } from "node:fs";
 import { constants as osConstants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
 import { z } from "zod";
-import { defineExecutor, type ExecutorContext } from "../core/executor.js";
+import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
 import { TaskFailure } from "../core/errors.js";
+import { machineFor, runOnMachine, type ResolveMachine } from "./machine-exec.js";
 
 /** Time between SIGTERM and SIGKILL to the process group on timeout/cancel (DESIGN §4). */
 export const KILL_GRACE_MS = 2000;
@@ -25,6 +26,11 @@ export const CommandInput = z.strictObject({
   shell: z.string().min(1).default("/bin/sh").describe("Shell used to run the command"),
   allow_failure: z.boolean().default(false).describe("A non-zero exit code does not fail the task"),
   timeout_ms: z.number().int().positive().optional().describe("Kill the command after this many milliseconds"),
+  machine: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Run on this machine from the registry (grove machines add) instead of here; "local" is this host'),
 });
 
 export const CommandOutput = z.object({
@@ -36,59 +42,84 @@ export const CommandOutput = z.object({
 
 export type CommandResult = z.infer<typeof CommandOutput>;
 
-export const command = defineExecutor({
-  id: "command",
-  name: "Shell command",
-  description:
-    "Runs a shell command in its own process group and returns {stdout, stderr, exit_code}; " +
-    "a non-zero exit fails the task unless allow_failure is set.",
-  input: CommandInput,
-  output: CommandOutput,
-  cancelable: true,
-  async execute(inputs, ctx): Promise<CommandResult> {
-    // Defaults are applied by schema validation; repeat them so direct calls behave the same.
-    const shell = inputs.shell ?? "/bin/sh";
-    const allowFailure = inputs.allow_failure ?? false;
-    if (ctx.signal.aborted) throw abortFailure(ctx.signal.reason);
-    if (inputs.cwd !== undefined) await checkCwd(inputs.cwd);
+export interface CommandExecutorOptions {
+  /** Finds registry machines (`machine: NAME`) for a task's owner; Grove.local provides it. */
+  resolveMachine?: ResolveMachine;
+}
 
-    // One signal for the engine's abort (timeout/cancel) and the input's own timeout_ms.
-    const ac = new AbortController();
-    const forward = () => ac.abort(ctx.signal.reason);
-    if (ctx.signal.aborted) forward();
-    else ctx.signal.addEventListener("abort", forward, { once: true });
-    const timer =
-      inputs.timeout_ms === undefined
-        ? undefined
-        : setTimeout(
-            () => ac.abort(new TaskFailure("timeout", `command timed out after ${inputs.timeout_ms} ms`)),
-            inputs.timeout_ms,
-          );
-    let result: CommandResult;
-    try {
-      result = await runProcess({
-        shell,
-        command: inputs.command,
-        cwd: inputs.cwd,
-        env: inputs.env,
-        signal: ac.signal,
-        ctx,
-      });
-    } finally {
-      if (timer) clearTimeout(timer);
-      ctx.signal.removeEventListener("abort", forward);
-    }
-    if (result.exit_code !== 0 && !allowFailure) {
-      const tail = result.stderr.trimEnd().slice(-STDERR_TAIL_CHARS);
-      throw new TaskFailure(
-        "exit_code",
-        `command exited with code ${result.exit_code}${tail ? `: ${tail}` : ""}`,
-        { exit_code: result.exit_code, stdout: result.stdout, stderr: result.stderr },
-      );
-    }
-    return result;
-  },
-});
+export const command = makeCommandExecutor();
+
+/** The `command` executor; with a resolver, `machine: NAME` runs the command on that machine. */
+export function makeCommandExecutor(opts: CommandExecutorOptions = {}): Executor {
+  return defineExecutor({
+    id: "command",
+    name: "Shell command",
+    description:
+      "Runs a shell command in its own process group and returns {stdout, stderr, exit_code}; " +
+      "a non-zero exit fails the task unless allow_failure is set.",
+    input: CommandInput,
+    output: CommandOutput,
+    cancelable: true,
+    async execute(inputs, ctx): Promise<CommandResult> {
+      // Defaults are applied by schema validation; repeat them so direct calls behave the same.
+      const shell = inputs.shell ?? "/bin/sh";
+      const allowFailure = inputs.allow_failure ?? false;
+      if (ctx.signal.aborted) throw abortFailure(ctx.signal.reason);
+      if (inputs.machine !== undefined && inputs.machine !== "local") {
+        // Elsewhere: the machine's shell runs it (a non-default shell is invoked through it).
+        const machine = await machineFor(opts.resolveMachine, inputs.machine, ctx);
+        const line = shell === "/bin/sh" ? inputs.command : `exec ${shellQuote(shell)} -c ${shellQuote(inputs.command)}`;
+        return runOnMachine(
+          machine,
+          { command: line, cwd: inputs.cwd, env: inputs.env, timeoutMs: inputs.timeout_ms, allowFailure },
+          ctx,
+          `command on machine "${inputs.machine}"`,
+        );
+      }
+      if (inputs.cwd !== undefined) await checkCwd(inputs.cwd);
+
+      // One signal for the engine's abort (timeout/cancel) and the input's own timeout_ms.
+      const ac = new AbortController();
+      const forward = () => ac.abort(ctx.signal.reason);
+      if (ctx.signal.aborted) forward();
+      else ctx.signal.addEventListener("abort", forward, { once: true });
+      const timer =
+        inputs.timeout_ms === undefined
+          ? undefined
+          : setTimeout(
+              () => ac.abort(new TaskFailure("timeout", `command timed out after ${inputs.timeout_ms} ms`)),
+              inputs.timeout_ms,
+            );
+      let result: CommandResult;
+      try {
+        result = await runProcess({
+          shell,
+          command: inputs.command,
+          cwd: inputs.cwd,
+          env: inputs.env,
+          signal: ac.signal,
+          ctx,
+        });
+      } finally {
+        if (timer) clearTimeout(timer);
+        ctx.signal.removeEventListener("abort", forward);
+      }
+      if (result.exit_code !== 0 && !allowFailure) {
+        const tail = result.stderr.trimEnd().slice(-STDERR_TAIL_CHARS);
+        throw new TaskFailure(
+          "exit_code",
+          `command exited with code ${result.exit_code}${tail ? `: ${tail}` : ""}`,
+          { exit_code: result.exit_code, stdout: result.stdout, stderr: result.stderr },
+        );
+      }
+      return result;
+    },
+  });
+}
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
 
 async function checkCwd(cwd: string): Promise<void> {
   let stat;

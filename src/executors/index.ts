@@ -1,16 +1,21 @@
 import type { Executor } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { aggregate } from "./aggregate.js";
-import { command } from "./command.js";
+import { command, makeCommandExecutor } from "./command.js";
 import { email } from "./email.js";
+import { fleet } from "./fleet.js";
 import { grpc } from "./grpc.js";
+import type { ResolveMachine } from "./machine-exec.js";
 import { http } from "./http.js";
 import { mcp } from "./mcp.js";
+import { makeSshExecutor, ssh } from "./ssh.js";
 import { systemInfo } from "./system-info.js";
 import { websocket } from "./websocket.js";
 
 export { aggregate } from "./aggregate.js";
-export { command } from "./command.js";
+export { command, makeCommandExecutor } from "./command.js";
+export { ssh, makeSshExecutor } from "./ssh.js";
+export { fleet } from "./fleet.js";
 export { email } from "./email.js";
 export { grpc } from "./grpc.js";
 export { http, makeHttpExecutor } from "./http.js";
@@ -20,9 +25,18 @@ export { systemInfo } from "./system-info.js";
 export { websocket } from "./websocket.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo, email, mcp, grpc];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, ssh, fleet, websocket, systemInfo, email, mcp, grpc];
 
 /** Registers the built-ins, replacing any executor already registered under the same id. */
 export function registerBuiltins(registry: ExecutorRegistry): void {
   for (const ex of builtinExecutors) registry.register(ex, { override: true });
+}
+
+/**
+ * Replaces the executors that can run on registry machines (`machine: NAME`) with ones bound to
+ * `resolveMachine` (a MachineRegistry's resolver), so they find the machines of the task's owner.
+ */
+export function registerMachineExecutors(registry: ExecutorRegistry, resolveMachine: ResolveMachine): void {
+  registry.register(makeCommandExecutor({ resolveMachine }), { override: true });
+  registry.register(makeSshExecutor({ resolveMachine }), { override: true });
 }

@@ -21,3 +21,4 @@ export {
   type ResolvedDependency,
   type DependencyOrigin,
 } from "./validate.js";
+export { expandFleets, FLEET_EXECUTOR, type FleetMachine } from "./fleet.js";

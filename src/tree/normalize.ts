@@ -4,6 +4,7 @@ import type { ExecutorRegistry } from "../core/registry.js";
 import { describeIssues, validate } from "../core/validation.js";
 import { normalizeScope, scopeContains } from "../core/scope.js";
 import { DEFAULT_PRIORITY, DEFAULT_RETRY, type NewTask, type NewTree, type RetryPolicy } from "../core/types.js";
+import { expandFleets, type FleetMachine } from "./fleet.js";
 import { checkCycles, checkExecutorsAndInputs, oneLine, quote, resolveReferences, type ResolvedTask } from "./validate.js";
 
 // Both tree formats of DESIGN §3 are read into one draft shape (names and references still as
@@ -75,6 +76,11 @@ export interface LoadTreeOptions {
   /** The tree's name when the file gives none (e.g. the file's base name). */
   defaultName: string;
   newId?: () => string;
+  /**
+   * The machines the caller sees (MachineRegistry.fleetView): lets fleet tasks (`machines: […]`,
+   * `labels: {…}`) be checked and expanded. Without it, names are not checked and labels fail.
+   */
+  machines?: readonly FleetMachine[];
 }
 
 type Obj = Record<string, unknown>;
@@ -427,6 +433,7 @@ export function loadTree(doc: unknown, opts: LoadTreeOptions): NewTree {
     }
   }
 
+  expandFleets(draft, opts.registry, owner, opts.machines);
   const tasks = resolveReferences(draft);
   checkCycles(tasks);
   checkExecutorsAndInputs(tasks, opts.registry, APFLOW_EXECUTOR_ALIASES);

@@ -5,6 +5,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { SqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { CLI, grove, ROOT, tempDir } from "../helpers/cli.js";
+import { builtinExecutors } from "../../src/executors/index.js";
+
+/** `executors list` prints one line (one run item) per built-in executor. */
+// The built-ins plus the agent executor (registered by the CLI and the client, above executors/).
+const EXECUTOR_COUNT = builtinExecutors.length + 1;
 
 const lines = (s: string) => s.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 
@@ -200,7 +205,7 @@ describe("grove schedules run and logs", () => {
     const { g } = setup();
     await g(["schedules", "add", "--name", "ok", "--oneshot", "--", "executors", "list"]);
     const r = await g(["schedules", "run"]);
-    expect(r.stdout).toMatch(/^✔ ok v1 run [0-9a-f-]{36} succeeded in [\d.]+s, 3 items\n$/);
+    expect(r.stdout).toMatch(new RegExp(`^✔ ok v1 run [0-9a-f-]{36} succeeded in [\\d.]+s, ${EXECUTOR_COUNT} items\n$`));
   });
 });
 
@@ -267,10 +272,10 @@ describe("retention", () => {
     const store = new SqliteStore({ path: db });
     store.db.prepare("UPDATE schedule_runs SET started_at = started_at - 3456000000, finished_at = finished_at - 3456000000").run();
     await store.close();
-    expect(JSON.parse((await g(["schedules", "prune", "--older-than", "30d", "--json", "--as", "ops"])).stdout)).toMatchObject({ runs: 1, items: 3 });
+    expect(JSON.parse((await g(["schedules", "prune", "--older-than", "30d", "--json", "--as", "ops"])).stdout)).toMatchObject({ runs: 1, items: EXECUTOR_COUNT });
     expect(JSON.parse((await g(["schedules", "logs", "a", "--json", "--as", "ops"])).stdout)).toEqual([]);
     expect(JSON.parse((await g(["schedules", "logs", "b", "--json", "--as", "dev"])).stdout)).toHaveLength(1);
-    expect((await g(["schedules", "prune", "--older-than", "30d"])).stdout).toMatch(/^pruned 1 run and 3 items finished before /);
+    expect((await g(["schedules", "prune", "--older-than", "30d"])).stdout).toMatch(new RegExp(`^pruned 1 run and ${EXECUTOR_COUNT} items finished before `));
   });
 });
 

@@ -12,6 +12,8 @@ import type { Attempt, ClaimedTask, ClaimOptions, DecideOptions, DependencyRow, 
 import { notWaiting, resumeOf } from "../approvals.js";
 import type { ScheduleStore } from "../schedule-store.js";
 import { PostgresSchedules } from "./postgres-schedules.js";
+import { PostgresMachines } from "./postgres-machines.js";
+import type { MachineStore } from "../machine-store.js";
 
 // The PostgreSQL store (DESIGN §6): the same semantics, events, attempt rows and errors as the
 // SQLite store, for many worker processes on many machines sharing one database.
@@ -216,6 +218,12 @@ export class PostgresStore implements Store {
   /** The schedules kept in this database (DESIGN §7). */
   schedules(): ScheduleStore {
     return (this.scheduleStore ??= new PostgresSchedules(this.pool, this.now));
+  }
+
+  private machineStore?: PostgresMachines;
+  /** The machines registered in this database (DESIGN §9). */
+  machines(): MachineStore {
+    return (this.machineStore ??= new PostgresMachines(this.pool));
   }
 
   static async open(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {

@@ -12,6 +12,8 @@ import type { Attempt, ClaimedTask, ClaimOptions, DecideOptions, DependencyRow, 
 import type { ScheduleStore } from "../schedule-store.js";
 import { SqliteSchedules } from "./sqlite-schedules.js";
 import { notWaiting, resumeOf } from "../approvals.js";
+import { SqliteMachines } from "./sqlite-machines.js";
+import type { MachineStore } from "../machine-store.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sql = (name: string) => readFileSync(join(here, `${name}.sql`), "utf8");
@@ -119,6 +121,12 @@ export class SqliteStore implements Store {
   /** The schedules kept in this database (DESIGN §7). */
   schedules(): ScheduleStore {
     return (this.scheduleStore ??= new SqliteSchedules(this.db, this.now));
+  }
+
+  private machineStore?: SqliteMachines;
+  /** The machines registered in this database (DESIGN §9). */
+  machines(): MachineStore {
+    return (this.machineStore ??= new SqliteMachines(this.db));
   }
 
   static open(path: string): SqliteStore {

@@ -1,0 +1,1 @@
+DELETE FROM machines WHERE owner = :owner::text AND name = :name::text RETURNING name

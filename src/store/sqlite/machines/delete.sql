@@ -1,0 +1,1 @@
+DELETE FROM machines WHERE owner = :owner AND name = :name
