@@ -8,6 +8,7 @@ import { ERROR_TYPES, EVENT_TYPES, TASK_STATUSES } from "../core/types.js";
 import { globals, isoOrNull, noArgs, positive, type Contract } from "./contract-parts.js";
 import { POLICY_CONTRACTS } from "./policy-contracts.js";
 import { SCHEDULE_CONTRACTS } from "./schedule-contracts.js";
+import { SERVER_CONTRACTS } from "./server-contracts.js";
 
 export type { Contract };
 
@@ -150,6 +151,7 @@ export const CONTRACTS: Record<string, Contract> = {
   "executors schema": { request: z.object({ ...globals, args: z.tuple([z.string()]) }), response: ExecutorJson },
   ...SCHEDULE_CONTRACTS,
   ...POLICY_CONTRACTS,
+  ...SERVER_CONTRACTS,
 };
 
 export function registerContract(path: string, contract: Contract): void {

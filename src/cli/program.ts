@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { handleError } from "./errors.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerScheduleCommands } from "./schedule-commands.js";
+import { registerServerCommands } from "./server-commands.js";
 import { io, withIO, write, writeErr, type CommandIO } from "./io.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -103,6 +104,7 @@ withGlobals(executors.command("schema").description("the input and output JSON S
 
 registerScheduleCommands(program, { withGlobals, positiveInt, collect });
 registerPolicyCommands(program, { withGlobals, positiveInt, collect });
+registerServerCommands(program, { withGlobals, positiveInt, collect });
 
 return program;
 }
