@@ -9,7 +9,7 @@ import type { ExecutorRegistry } from "../core/registry.js";
 import type { Store } from "../store/store.js";
 import { AuthError, Authenticator, type JwtOptions, type Principal } from "./auth/principal.js";
 import { RPC, RpcError, httpStatusOf } from "./errors.js";
-import { EventWebhooks, type EventWebhookConfig } from "./hooks/outbound.js";
+import { EventWebhooks, type DeliveryReport, type EventWebhookConfig } from "./hooks/outbound.js";
 import { registerHookRoutes } from "./hooks/route.js";
 import { defaultMethods } from "./methods/index.js";
 import type { MethodRegistry } from "./methods/registry.js";
@@ -39,6 +39,8 @@ export interface ServerOptions {
   leaseMs?: number;
   sse?: Partial<SseOptions>;
   eventWebhooks?: EventWebhookConfig[];
+  /** Called after each outbound webhook delivery (succeeded or given up), e.g. to log it. */
+  onWebhookDelivery?: (report: DeliveryReport) => void;
   /** fastify's pino logger (request lines; never headers or bodies). */
   logger?: boolean;
   methods?: MethodRegistry;
@@ -199,7 +201,7 @@ export async function createServer(opts: ServerOptions): Promise<GroveServer> {
     registerMcpRoute(app, services, methods);
   }
 
-  const webhooks = opts.eventWebhooks?.length ? new EventWebhooks(services.store, opts.eventWebhooks, { allowPrivateNetwork: !!opts.settings.allowPrivateNetwork }) : undefined;
+  const webhooks = opts.eventWebhooks?.length ? new EventWebhooks(services.store, opts.eventWebhooks, { allowPrivateNetwork: !!opts.settings.allowPrivateNetwork, onDelivery: opts.onWebhookDelivery }) : undefined;
 
   return {
     app,

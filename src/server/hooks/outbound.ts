@@ -64,8 +64,15 @@ export class EventWebhooks {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.ac.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+      const onAbort = () => {
+        clearTimeout(t);
+        resolve();
+      };
+      const t = setTimeout(() => {
+        this.ac.signal.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      this.ac.signal.addEventListener("abort", onAbort, { once: true });
     });
   }
 
@@ -81,7 +88,10 @@ export class EventWebhooks {
       }
       for (const e of events) {
         if (this.ac.signal.aborted) return;
-        if (matchesEvent(hook.events, e.type)) this.opts.onDelivery?.(await this.deliver(hook, e));
+        if (!matchesEvent(hook.events, e.type)) continue;
+        // Not `onDelivery?.(await deliver())`: an optional call skips its arguments when absent.
+        const report = await this.deliver(hook, e);
+        this.opts.onDelivery?.(report);
       }
       if (events.length === 0) await this.sleep(tail.holding ? 20 : (this.opts.pollMs ?? 250));
     }
