@@ -11,6 +11,7 @@ import { registerBuiltins } from "../executors/index.js";
 import { openStore, type Store } from "../store/index.js";
 import type { TaskFilter } from "../store/store.js";
 import { loadTree, parseTreeText } from "../tree/index.js";
+import { RemoteGrove, type RemoteOptions } from "./remote.js";
 import { treeResult, type TreeResult } from "./result.js";
 
 export interface LocalOptions {
@@ -58,6 +59,11 @@ export class Grove {
   static async local(opts: LocalOptions = {}): Promise<Grove> {
     const store = typeof opts.db === "object" ? opts.db : await openStore(opts.db);
     return new Grove(store, opts);
+  }
+
+  /** The same API against a running `grove serve` (HTTP; see src/client/remote.ts). */
+  static remote(opts: RemoteOptions): RemoteGrove {
+    return new RemoteGrove(opts);
   }
 
   register(executor: Executor | BaseTaskClass): Executor {

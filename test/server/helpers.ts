@@ -57,7 +57,7 @@ export interface RpcAnswer {
   headers: Headers;
 }
 
-export async function post(url: string, body: string | Buffer, headers: Record<string, string> = {}): Promise<RpcAnswer> {
+export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<RpcAnswer> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
   const text = await res.text();
   let parsed: unknown = text;
@@ -93,7 +93,15 @@ export async function readSse(url: string, headers: Record<string, string>, opts
   const reader = res.body.getReader();
   try {
     for (;;) {
-      const { value, done } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (err) {
+        // The caller's signal dropped the connection: what arrived so far is the answer.
+        if (opts.signal?.aborted) return { status: res.status, frames, body: "" };
+        throw err;
+      }
+      const { value, done } = chunk;
       if (done) break;
       buf += decoder.decode(value, { stream: true });
       let i: number;
@@ -109,6 +117,7 @@ export async function readSse(url: string, headers: Record<string, string>, opts
           if (k === "id" || k === "event" || k === "data") f[k] = v;
         }
         if (f.event || f.data) frames.push(f);
+        if (f.event === "end") return { status: res.status, frames, body: "" };
         if (opts.stopAfter !== undefined && frames.filter((x) => x.id).length >= opts.stopAfter) {
           await reader.cancel();
           ac.abort();
