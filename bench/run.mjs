@@ -8,6 +8,7 @@ const BENCHES = {
   "latency-pg": () => import("./latency-pg.mjs"),
   "scheduler-latency": () => import("./scheduler-latency.mjs"),
   "schedules-claim": () => import("./schedules-claim.mjs"),
+  api: () => import("./api.mjs"),
 };
 
 const [name, ...args] = process.argv.slice(2);
