@@ -84,8 +84,15 @@ export const echoTree = (name = "hi", text = "hello") => ({ name, tasks: [{ name
 
 /** Reads an SSE stream to its end (or until `stopAfter` events), returning the parsed frames. */
 export async function readSse(url: string, headers: Record<string, string>, opts: { stopAfter?: number; signal?: AbortSignal } = {}) {
-  const res = await fetch(url, { headers, signal: opts.signal });
   const frames: { id?: string; event?: string; data?: string }[] = [];
+  let res: Response;
+  try {
+    res = await fetch(url, { headers, signal: opts.signal });
+  } catch (err) {
+    // Dropped before the answer came (status 0): the caller reconnects.
+    if (opts.signal?.aborted) return { status: 0, frames, body: "" };
+    throw err;
+  }
   if (!res.ok || !res.body) return { status: res.status, frames, body: await res.text() };
   const ac = new AbortController();
   const decoder = new TextDecoder();
