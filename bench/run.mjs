@@ -10,6 +10,7 @@ const BENCHES = {
   "schedules-claim": () => import("./schedules-claim.mjs"),
   "policy-check": () => import("./agent.mjs").then((m) => ({ main: m.policyCheck })),
   "agent-step": () => import("./agent.mjs").then((m) => ({ main: m.agentStep })),
+  api: () => import("./api.mjs"),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -11,6 +11,7 @@ import { APPROVAL_CONTRACTS, ApprovalJson } from "./approval-contracts.js";
 import { MACHINE_CONTRACTS } from "./machine-contracts.js";
 import { POLICY_CONTRACTS } from "./policy-contracts.js";
 import { SCHEDULE_CONTRACTS } from "./schedule-contracts.js";
+import { SERVER_CONTRACTS } from "./server-contracts.js";
 
 export type { Contract };
 
@@ -157,6 +158,7 @@ export const CONTRACTS: Record<string, Contract> = {
   ...POLICY_CONTRACTS,
   ...AGENT_CONTRACTS,
   ...MACHINE_CONTRACTS,
+  ...SERVER_CONTRACTS,
 };
 
 export function registerContract(path: string, contract: Contract): void {

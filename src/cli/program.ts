@@ -9,6 +9,7 @@ import { registerApprovalCommands } from "./approval-commands.js";
 import { registerMachineCommands } from "./machine-commands.js";
 import { registerPolicyCommands } from "./policy-commands.js";
 import { registerScheduleCommands } from "./schedule-commands.js";
+import { registerServerCommands } from "./server-commands.js";
 import { io, withIO, write, writeErr, type CommandIO } from "./io.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -110,6 +111,7 @@ registerScheduleCommands(program, { withGlobals, positiveInt, collect });
 registerPolicyCommands(program, { withGlobals, positiveInt, collect });
 registerAgentCommands(program, { withGlobals, positiveInt, collect });
 registerMachineCommands(program, { withGlobals, positiveInt, collect });
+registerServerCommands(program, { withGlobals, positiveInt, collect });
 
 return program;
 }

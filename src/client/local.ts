@@ -16,6 +16,7 @@ import { openStore, type Store } from "../store/index.js";
 import type { PendingApproval, TaskFilter } from "../store/store.js";
 import { loadTree, parseTreeText } from "../tree/index.js";
 import { AgentClient } from "./agent.js";
+import { RemoteGrove, type RemoteOptions } from "./remote.js";
 import { summarizeApproval, treeResult, type TreeResult } from "./result.js";
 
 export interface LocalOptions {
@@ -74,6 +75,11 @@ export class Grove {
   static async local(opts: LocalOptions = {}): Promise<Grove> {
     const store = typeof opts.db === "object" ? opts.db : await openStore(opts.db);
     return new Grove(store, opts);
+  }
+
+  /** The same API against a running `grove serve` (HTTP; see src/client/remote.ts). */
+  static remote(opts: RemoteOptions): RemoteGrove {
+    return new RemoteGrove(opts);
   }
 
   register(executor: Executor | BaseTaskClass): Executor {

@@ -138,6 +138,14 @@ export class ScheduleFirer {
   async claim(limit: number, now?: number): Promise<ClaimedRun[]> {
     if (limit <= 0) return [];
     const claimed = await this.opts.schedules.claimDue({ scope: this.opts.scope, runner: this.runner, leaseMs: this.leaseMs, limit, now });
+    return this.adopt(claimed);
+  }
+
+  /**
+   * Starts runs claimed elsewhere under this firer's runner id (the server fires one schedule on
+   * demand: a webhook or `schedules.run` with a name).
+   */
+  adopt(claimed: ClaimedRun[]): ClaimedRun[] {
     for (const c of claimed) {
       let resolve!: (o: RunOutcome | null) => void;
       const done = new Promise<RunOutcome | null>((r) => (resolve = r));

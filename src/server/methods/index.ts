@@ -1,0 +1,11 @@
+// Every RPC method of `grove serve`. One line per method group: to add `agent.run`,
+// `tasks.approve|reject` or `machines.list`, write methods/<group>.ts exporting an array of
+// defineMethod(...) values and spread it here.
+import { EXECUTOR_METHODS } from "./executors.js";
+import { MethodRegistry } from "./registry.js";
+import { SCHEDULE_METHODS } from "./schedules.js";
+import { TASK_METHODS } from "./tasks.js";
+
+export function defaultMethods(): MethodRegistry {
+  return new MethodRegistry().register(...TASK_METHODS, ...SCHEDULE_METHODS, ...EXECUTOR_METHODS);
+}

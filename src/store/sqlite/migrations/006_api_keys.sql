@@ -1,0 +1,24 @@
+-- API keys of `grove serve` (DESIGN §8). Only the SHA-256 of a key is kept: the key itself is
+-- printed once by `grove keys create`. A key's scope is the owner scope every request made with
+-- it acts as. Revoking sets revoked_at (the row stays, so `keys list` shows it).
+CREATE TABLE api_keys (
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  scope      TEXT NOT NULL,
+  hash       TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  last_used_at INTEGER
+);
+
+-- Per-schedule secrets of inbound webhooks (POST /hooks/schedules/:name). HMAC needs the secret
+-- itself, so it is stored as is (like any webhook provider does); it is never returned by reads
+-- other than the call that creates it.
+CREATE TABLE schedule_hooks (
+  owner      TEXT NOT NULL,
+  name       TEXT NOT NULL,
+  secret     TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (owner, name)
+);
+CREATE INDEX schedule_hooks_name ON schedule_hooks (name);

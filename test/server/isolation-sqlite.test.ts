@@ -1,0 +1,3 @@
+import { isolationSuite } from "./isolation.shared.js";
+
+isolationSuite("sqlite", async () => undefined);
