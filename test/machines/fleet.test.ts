@@ -8,6 +8,7 @@ import { registerBuiltins } from "../../src/executors/index.js";
 import { loadTree, type FleetMachine } from "../../src/tree/index.js";
 import { grove, tempDir } from "../helpers/cli.js";
 import { startSshd, sshdMissing, type Sshd } from "../helpers/sshd.js";
+import { startFakeOpenAI, type FakeRequest } from "../helpers/fake-openai.js";
 
 const missing = sshdMissing();
 
@@ -99,6 +100,39 @@ describe.skipIf(missing)(`a fleet of three machines${missing ? ` (skipped: ${mis
     });
     expect(Object.keys(task("web").result.results)).toEqual(["web1", "web2"]);
     expect(task("report").result.stdout).toBe(`${b.port}\n`);
+  });
+
+  it("an agent run over the fleet returns one typed result per machine (issue 5)", async () => {
+    const db = join(tempDir("grove-fleet-"), "g.db");
+    for (const [name, s] of [["web1", a], ["web2", b]] as const) {
+      const r = await grove(["machines", "add", name, "--ssh", `${s.user}@127.0.0.1:${s.port}`, "--key", s.keyPath, "--known-hosts", s.knownHostsPath, "--db", db]);
+      expect(r.code).toBe(0);
+    }
+    // The model runs one command, then reports what it printed: each machine's own conversation.
+    const whereAmI = 'echo "${SSH_CONNECTION:-here}" | awk \'{print $NF}\'';
+    const fake = await startFakeOpenAI((req: FakeRequest) => {
+      const result = req.toolResults.at(-1);
+      if (!result) return { tool_calls: [{ name: "run_command", arguments: { command: whereAmI } }] };
+      return { tool_calls: [{ name: "final_answer", arguments: { where: String(JSON.parse(result.content).stdout).trim() } }] };
+    });
+    try {
+      const file = join(tempDir("grove-fleet-tree-"), "tree.json");
+      const output_schema = { type: "object", properties: { where: { type: "string" } }, required: ["where"], additionalProperties: false };
+      writeFileSync(file, JSON.stringify({ name: "ask", tasks: [{ name: "where", executor: "agent", inputs: { prompt: "Where are you?", output_schema, machines: ["local", "web1", "web2"] } }] }));
+      const r = await grove(["run", file, "--db", db, "--json"], { env: { GROVE_MODEL: "openai-compatible:fake", GROVE_OPENAI_COMPATIBLE_BASE_URL: fake.url } });
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const where = JSON.parse(r.stdout).tasks.find((t: { name: string }) => t.name === "where");
+      expect(where.executor).toBe("fleet");
+      expect(where.result.statuses).toEqual({ local: "completed", web1: "completed", web2: "completed" });
+      expect(Object.fromEntries(Object.entries(where.result.results).map(([m, res]) => [m, (res as { output: unknown }).output]))).toEqual({
+        local: { where: "here" },
+        web1: { where: String(a.port) },
+        web2: { where: String(b.port) },
+      });
+    } finally {
+      await fake.close();
+    }
   });
 
   it("a machine that fails fails the fleet, with every machine's outcome in the details", async () => {
