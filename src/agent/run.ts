@@ -291,6 +291,9 @@ async function loop(
         throw new Stop({ type: "model_error", message: `model call failed: ${errorText(err)}` });
       }
       const messages = state.messages;
+      // The step's result (response messages, usage) as the SDK hands it to onStepFinish: the same
+      // object r.response and r.usage read, without each of those re-reading the whole stream.
+      let stepResult: { response: { messages: ModelMessage[] }; usage: { inputTokens?: number; outputTokens?: number; totalTokens?: number } } | undefined;
       const r = streamText({
         model: p.model,
         system,
@@ -300,6 +303,9 @@ async function loop(
         maxRetries: s.apiRetries,
         abortSignal: ac.signal,
         onError: () => undefined, // errors arrive as stream parts, handled below
+        onStepFinish: (result) => {
+          stepResult = result;
+        },
       });
       let thinking = "";
       let text = "";
@@ -328,7 +334,7 @@ async function loop(
       if (streamError !== undefined) throw new Stop({ type: "model_error", message: `model call failed: ${errorText(streamError)}` });
       if (thinking.trim()) emit({ type: "thinking", content: thinking.trim(), step });
       if (shown.trim()) emit({ type: "thinking", content: shown.trim(), step });
-      const [response, usage] = await Promise.all([r.response, r.usage]);
+      const { response, usage } = stepResult ?? (await r.steps).at(-1)!;
       state.usage.input_tokens += usage.inputTokens ?? 0;
       state.usage.output_tokens += usage.outputTokens ?? 0;
       state.usage.total_tokens += usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
