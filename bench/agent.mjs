@@ -124,5 +124,5 @@ export async function agentStep(argv = []) {
   loadNote("at end");
   const m = median(per);
   emit({ bench: "agent-step", system: "grove", metric: "ms_per_step", median: round(m, 3), unit: "ms", runs: per.map((v) => round(v, 3)), steps: opts.steps, grove_revision: revision });
-  note(`target: ≤ 5 ms per step: ${m <= 5 ? "yes" : "NO"} (${round(m, 3)} ms; grows with the conversation, which is resent every step)`);
+  note(`target: ≤ 5 ms per step: ${m <= 5 ? "yes" : "NO"} (${round(m, 3)} ms; the whole conversation is resent every step)`);
 }
