@@ -174,7 +174,8 @@ async function loop(
   const { state, output } = p;
   const s = state.settings;
   // Loaded before the run's clock starts: the timeout is about the work, not module loading.
-  const { streamText, jsonSchema, tool } = await import("ai");
+  const ai = await import("ai");
+  const { streamText, jsonSchema, tool, InvalidPromptError } = ai;
   const ac = new AbortController();
   let why: AgentError | null = null;
   const abort = (e: AgentError) => {
@@ -208,6 +209,34 @@ async function loop(
   const defs = toolDefs(output);
   const tools: ToolSet = Object.fromEntries(Object.entries(defs).map(([name, d]) => [name, tool({ description: d.description, inputSchema: jsonSchema(d.inputSchema as any) })]));
   const system = systemPrompt(s, p.machine.kind);
+  // streamText validates every message it is given against the SDK's ModelMessage schema, on every
+  // call: resending the whole conversation each step made a run quadratic (most of a step's time,
+  // ~40 ms at 200 steps). Each message is validated here once, when it joins the conversation (it
+  // is never changed afterwards), with the same schema and the same error; streamText gets the
+  // first message as its prompt and the whole conversation through prepareStep, whose messages
+  // it converts for the model exactly as it converts its own, without validating them again.
+  // ModelMessage is a union of one object schema per role, each requiring its role: a message is
+  // valid for the union exactly when it is valid for its role's schema, which is checked directly
+  // (the union tries the others first, at several times the cost); any other role gets the union.
+  const bySchema: Record<string, { safeParse(v: unknown): { success: boolean; error?: unknown } }> = {
+    system: ai.systemModelMessageSchema,
+    user: ai.userModelMessageSchema,
+    assistant: ai.assistantModelMessageSchema,
+    tool: ai.toolModelMessageSchema,
+  };
+  let validated = 0;
+  const validateNew = () => {
+    for (; validated < state.messages.length; validated++) {
+      const m = state.messages[validated]!;
+      if (m.role === "system")
+        console.warn(
+          "AI SDK Warning: System messages in the prompt or messages fields can be a security risk because they may enable prompt injection attacks. Use the system option instead when possible. Set allowSystemInMessages to true to suppress this warning, or false to throw an error.",
+        );
+      const role = (m as { role?: unknown } | null)?.role;
+      const checked = (typeof role === "string" && Object.hasOwn(bySchema, role) ? bySchema[role]! : ai.modelMessageSchema).safeParse(m);
+      if (!checked.success) throw new InvalidPromptError({ prompt: undefined, message: "The messages do not match the ModelMessage[] schema.", cause: checked.error });
+    }
+  };
 
   try {
     for (;;) {
@@ -256,14 +285,27 @@ async function loop(
       // 2. One model call.
       state.steps++;
       const step = state.steps;
+      try {
+        validateNew();
+      } catch (err) {
+        throw new Stop({ type: "model_error", message: `model call failed: ${errorText(err)}` });
+      }
+      const messages = state.messages;
+      // The step's result (response messages, usage) as the SDK hands it to onStepFinish: the same
+      // object r.response and r.usage read, without each of those re-reading the whole stream.
+      let stepResult: { response: { messages: ModelMessage[] }; usage: { inputTokens?: number; outputTokens?: number; totalTokens?: number } } | undefined;
       const r = streamText({
         model: p.model,
         system,
-        messages: state.messages,
+        messages: messages.slice(0, 1),
+        prepareStep: () => ({ messages }),
         tools,
         maxRetries: s.apiRetries,
         abortSignal: ac.signal,
         onError: () => undefined, // errors arrive as stream parts, handled below
+        onStepFinish: (result) => {
+          stepResult = result;
+        },
       });
       let thinking = "";
       let text = "";
@@ -292,7 +334,7 @@ async function loop(
       if (streamError !== undefined) throw new Stop({ type: "model_error", message: `model call failed: ${errorText(streamError)}` });
       if (thinking.trim()) emit({ type: "thinking", content: thinking.trim(), step });
       if (shown.trim()) emit({ type: "thinking", content: shown.trim(), step });
-      const [response, usage] = await Promise.all([r.response, r.usage]);
+      const { response, usage } = stepResult ?? (await r.steps).at(-1)!;
       state.usage.input_tokens += usage.inputTokens ?? 0;
       state.usage.output_tokens += usage.outputTokens ?? 0;
       state.usage.total_tokens += usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);

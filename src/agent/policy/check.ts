@@ -20,8 +20,12 @@ interface CompiledEntry {
 }
 
 /** A loaded policy: `check` is synchronous (the parser and the rules are ready). */
+/** How many extractions a Policy keeps (see Policy.extraction). */
+const RECENT_EXTRACTIONS = 4;
+
 export class Policy {
   private entries = new Map<string, CompiledEntry>();
+  private recent: { command: string; cwd: string; home: string; ex: Extraction }[] = [];
 
   constructor(
     readonly rules: RuleSet,
@@ -41,7 +45,7 @@ export class Policy {
       !!r.no_sudo || !!r.no_delete || !!r.dry_run || r.allowed_dirs !== undefined || r.read_only_dirs !== undefined || !!r.forbidden_commands?.length || !!r.require_approval?.length;
     let ex: Extraction;
     try {
-      ex = extract(command, { parser: this.parser, wrappers: this.rules.wrappers, cwd, home });
+      ex = this.extraction(command, cwd, home);
     } catch (err) {
       // A command nested deeper than the walk can follow (a RangeError) is not analysed: fail closed.
       if (!(err instanceof RangeError)) throw err;
@@ -118,6 +122,24 @@ export class Policy {
     if (simulate.length > 0) return { decision: "simulate", reasons: dedupe([...simulate, ...ask]), commands };
     if (ask.length > 0) return { decision: "ask", reasons: dedupe(ask), commands };
     return { decision: "allow", reasons: [], commands };
+  }
+
+  /**
+   * extract(), remembering the last few results: the agent's gate checks one command several times
+   * in a row (its restrictions, then no_sudo/no_delete and dry_run for the risk), and an extraction
+   * depends only on the command, the working directory, home and the rules — not on the file
+   * system, which each decision still reads afresh. The walk never changes what it returned.
+   */
+  private extraction(command: string, cwd: string, home: string): Extraction {
+    const recent = this.recent;
+    for (let i = 0; i < recent.length; i++) {
+      const r = recent[i]!;
+      if (r.command === command && r.cwd === cwd && r.home === home) return r.ex;
+    }
+    const ex = extract(command, { parser: this.parser, wrappers: this.rules.wrappers, cwd, home });
+    if (recent.length >= RECENT_EXTRACTIONS) recent.pop();
+    recent.unshift({ command, cwd, home, ex });
+    return ex;
   }
 
   private notReadOnly(c: Cmd, uses: PathUse[], env: MatchEnv): string | null {
@@ -238,8 +260,48 @@ function commandJson(c: Cmd, at: (offset: number) => string): FoundCommand {
   return out;
 }
 
+const FLAG_KEYS = new Set(["no_sudo", "no_delete", "dry_run"]);
+const DIR_KEYS = new Set(["allowed_dirs", "read_only_dirs"]);
+const ENTRY_KEYS = new Set(["forbidden_commands", "require_approval"]);
+
+/**
+ * The common shape (a plain object of booleans and arrays of non-empty strings) validated by hand,
+ * with exactly the result of the schema; anything else (objects as entries, a wrong type, an
+ * unknown key, an explicit undefined) returns undefined and goes through the schema.
+ */
+function plainRestrictions(input: unknown): ParsedRestrictions | undefined {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== "object" || Array.isArray(input)) return undefined;
+  const proto = Object.getPrototypeOf(input) as unknown;
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(input)) {
+    const value = (input as Record<string, unknown>)[key];
+    if (FLAG_KEYS.has(key)) {
+      if (typeof value !== "boolean") return undefined;
+      out[key] = value;
+    } else if (DIR_KEYS.has(key) || ENTRY_KEYS.has(key)) {
+      if (!Array.isArray(value)) return undefined;
+      const trim = ENTRY_KEYS.has(key);
+      const list: string[] = [];
+      for (let i = 0; i < value.length; i++) {
+        if (!(i in value)) return undefined;
+        const item: unknown = value[i];
+        if (typeof item !== "string") return undefined;
+        const v = trim ? item.trim() : item;
+        if (v.length === 0) return undefined;
+        list.push(v);
+      }
+      out[key] = list;
+    } else return undefined;
+  }
+  return out as ParsedRestrictions;
+}
+
 /** Validates restrictions; a bad field throws PolicyConfigError naming it (`allowed_dirs[0]`). */
 export function parseRestrictions(input: unknown): ParsedRestrictions {
+  const plain = plainRestrictions(input);
+  if (plain) return plain;
   const parsed = Restrictions.safeParse(input ?? {});
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;

@@ -51,6 +51,9 @@ async function load(): Promise<BashParser> {
       const cursor = tree.walk();
       try {
         let errorAt = -1;
+        // ERROR and MISSING nodes make the root report an error: without one, no node is missing,
+        // and asking each node (one call into the wasm module per node) can be skipped.
+        const anyError = tree.rootNode.hasError;
         const visit = (): SyntaxNode => {
           const node: SyntaxNode = {
             type: cursor.nodeType,
@@ -58,7 +61,7 @@ async function load(): Promise<BashParser> {
             field: cursor.currentFieldName,
             start: cursor.startIndex,
             end: cursor.endIndex,
-            missing: cursor.nodeIsMissing,
+            missing: anyError && cursor.nodeIsMissing,
             children: [],
           };
           if ((node.type === "ERROR" || node.missing) && (errorAt < 0 || node.start < errorAt)) errorAt = node.start;

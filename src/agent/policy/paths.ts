@@ -3,7 +3,7 @@
 // way the kernel will see it — against the working directory, ~ expanded, braces expanded, `..`
 // applied after symlinks (realpath of the longest existing prefix) — and compared segment-wise
 // with allowed_dirs / read_only_dirs.
-import { readdirSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { posix as path } from "node:path";
 import type { Cmd, Cwds, Redirect } from "./extract.js";
 import { hasOpt, parseArgs, type ParsedArgs } from "./options.js";
@@ -193,7 +193,7 @@ function ruleUses(rule: FileRule, cmd: Cmd, words: Word[], add: (mode: "read" | 
       break;
   }
   // Words that look like options but are operands (chmod -x f).
-  const forced = rule.operandRegex ? new RegExp(rule.operandRegex) : null;
+  const forced = rule.operandRegex ? operandRegExp(rule.operandRegex) : null;
   const marked = forced ? words.map((w) => (w.literal && w.value.startsWith("-") && forced.test(w.value) ? { ...w, literal: false, forcedOperand: w } : w)) : words;
   const parsed = parseArgs(marked, rule.options ?? {}, true);
   parsed.operands = parsed.operands.map((w) => ((w as Word & { forcedOperand?: Word }).forcedOperand ?? w));
@@ -226,6 +226,18 @@ function ruleUses(rule: FileRule, cmd: Cmd, words: Word[], add: (mode: "read" | 
     add(write ? "write" : "read", w);
   });
   implicit(rule, has, cmd, add);
+}
+
+const operandRegExps = new Map<string, RegExp>();
+
+/** A rule's operandRegex, compiled once (the rules are fixed once loaded; the map stays small). */
+function operandRegExp(source: string): RegExp {
+  let re = operandRegExps.get(source);
+  if (!re) {
+    if (operandRegExps.size > 256) operandRegExps.clear();
+    operandRegExps.set(source, (re = new RegExp(source)));
+  }
+  return re;
 }
 
 function implicit(rule: FileRule, has: (names?: string[]) => boolean, cmd: Cmd, add: (mode: "read" | "write", w: Word) => void): void {
@@ -286,6 +298,7 @@ export interface Resolved {
 
 export class PathResolver {
   private cache = new Map<string, string>();
+  private prefixes = new Map<string, string | null>();
   constructor(private readonly home: string) {}
 
   /** Like real(), but a symlink as last component stays itself (the link, not its target). */
@@ -303,18 +316,34 @@ export class PathResolver {
     const parts = p.split("/").filter((s) => s !== "");
     let result: string | undefined;
     for (let k = parts.length; k >= 0; k--) {
-      const prefix = `/${parts.slice(0, k).join("/")}`;
-      try {
-        const real = realpathSync.native(prefix);
-        result = path.resolve(real, ...parts.slice(k));
-        break;
-      } catch {
-        // not there (or not reachable): try a shorter prefix
-      }
+      const real = this.realPrefix(k === 0 ? "/" : `/${parts.slice(0, k).join("/")}`);
+      if (real === null) continue; // not there (or not reachable): try a shorter prefix
+      result = k === parts.length ? real : path.resolve(real, ...parts.slice(k));
+      break;
     }
     result ??= path.resolve(p);
     this.cache.set(p, result);
     return result;
+  }
+
+  /**
+   * realpath of an absolute path, or null when it does not resolve. Asked once per path and
+   * resolver (one decision): existsSync first, since a realpath that fails throws, which costs
+   * several times the system call; a path that exists but still fails realpath counts as missing.
+   */
+  private realPrefix(prefix: string): string | null {
+    const hit = this.prefixes.get(prefix);
+    if (hit !== undefined) return hit;
+    let real: string | null = null;
+    if (existsSync(prefix)) {
+      try {
+        real = realpathSync.native(prefix);
+      } catch {
+        real = null;
+      }
+    }
+    this.prefixes.set(prefix, real);
+    return real;
   }
 
   /**

@@ -22,7 +22,8 @@ export type Origin = (offset: number) => number;
 
 const SPECIAL = new Set(["*", "?", "[", "]", "{", "}", ",", "~", "\\"]);
 const escapeChar = (c: string) => (SPECIAL.has(c) ? `\\${c}` : c);
-export const escapeAll = (s: string) => Array.from(s, escapeChar).join("");
+const SPECIAL_RE = /[*?[\]{},~\\]/;
+export const escapeAll = (s: string) => (SPECIAL_RE.test(s) ? Array.from(s, escapeChar).join("") : s);
 
 interface Piece {
   literal: boolean;
@@ -251,7 +252,7 @@ export function hasBraces(word: Word): boolean {
 
 /** The last path segment: `/usr/bin/sudo` → `sudo`. */
 export function basename(name: string): string {
-  const trimmed = name.replace(/\/+$/, "");
+  const trimmed = name.endsWith("/") ? name.replace(/\/+$/, "") : name;
   const i = trimmed.lastIndexOf("/");
   return i < 0 ? trimmed : trimmed.slice(i + 1);
 }
