@@ -72,18 +72,15 @@ function Page({ path }: { path: string }): JSX.Element {
 
 function App(): JSX.Element {
   const route = useRoute();
-  const [authed, setAuthed] = useState(() => !!getKey());
+  // the key in sessionStorage is the login state; every navigation re-reads it
+  const authed = !!getKey();
   useEffect(() => {
     setUnauthorizedHandler(() => {
       clearKey();
       resetMethods();
-      setAuthed(false);
       navigate(`/login?next=${encodeURIComponent(location.pathname)}`, { replace: true });
     });
   }, []);
-  useEffect(() => {
-    setAuthed(!!getKey());
-  }, [route.path]);
   useEffect(() => {
     if (!authed && route.path !== "/login") navigate(`/login?next=${encodeURIComponent(route.path)}`, { replace: true });
     if (authed && route.path === "/") navigate("/trees", { replace: true });
@@ -114,7 +111,6 @@ function App(): JSX.Element {
           onClick={() => {
             clearKey();
             resetMethods();
-            setAuthed(false);
             navigate("/login", { replace: true });
           }}
         >
