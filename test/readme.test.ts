@@ -77,6 +77,7 @@ describe("doc snippets", () => {
             "scheduler-latency": ["--runs", "1", "--schedules", "50", "--spread-ms", "3000"],
             "schedules-claim": ["--runs", "1", "--schedules", "2000", "--due", "50"],
             api: ["--connections", "10", "--duration", "1"],
+            dashboard: ["--smoke"],
           };
           const smoke = SMOKE[args[0]!] ?? [];
           const r = await runProcess(process.execPath, ["bench/run.mjs", ...args, ...smoke]);
