@@ -7,6 +7,8 @@
 // the layer before. The server runs in this process on a fresh SQLite file.
 //
 //   npm run bench -- dashboard [--tasks 1000] [--smoke]      (--smoke: 200 tasks)
+// The functions given to page.evaluate / waitForFunction run in the browser:
+/* global document, window, performance, requestAnimationFrame */
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
