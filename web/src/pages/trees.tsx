@@ -67,7 +67,9 @@ export function TreesPage(): JSX.Element {
   const from = query.get("from") ?? "";
   const to = query.get("to") ?? "";
   const [showNew, setShowNew] = useState(false);
-  const trees = usePoll((signal) => rpc<TreeSummary[]>("trees.list", { ...(status ? { status } : {}), limit: 1000 }, { signal }), [status], 3000);
+  // the newest 200 trees (up to 1,000 with "Show more"); name and dates filter those
+  const [limit, setLimit] = useState(200);
+  const trees = usePoll((signal) => rpc<TreeSummary[]>("trees.list", { ...(status ? { status } : {}), limit }, { signal }), [status, limit], 5000);
 
   const set = (k: string, v: string) => {
     const next = new URLSearchParams(query);
@@ -157,6 +159,11 @@ export function TreesPage(): JSX.Element {
             </table>
           </div>
         )}
+        {trees.data && trees.data.length === limit && limit < 1000 ? (
+          <button type="button" class="quiet" onClick={() => setLimit(Math.min(1000, limit + 200))}>
+            Show more (the newest {limit} are shown)
+          </button>
+        ) : null}
       </Section>
     </>
   );
