@@ -11,6 +11,7 @@ const BENCHES = {
   "policy-check": () => import("./agent.mjs").then((m) => ({ main: m.policyCheck })),
   "agent-step": () => import("./agent.mjs").then((m) => ({ main: m.agentStep })),
   api: () => import("./api.mjs"),
+  dashboard: () => import("./dashboard.mjs"),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -79,6 +79,7 @@ describe("doc snippets", () => {
             api: ["--connections", "10", "--duration", "1"],
             "policy-check": ["--runs", "1", "--decisions", "200"],
             "agent-step": ["--runs", "1", "--steps", "5"],
+            dashboard: ["--smoke"],
           };
           const smoke = SMOKE[args[0]!] ?? [];
           const r = await runProcess(process.execPath, ["bench/run.mjs", ...args, ...smoke]);

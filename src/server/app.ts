@@ -8,6 +8,7 @@ import type { RuntimeSettings } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import type { Store } from "../store/store.js";
 import { AuthError, Authenticator, type JwtOptions, type Principal } from "./auth/principal.js";
+import { isDashboardRequest, registerDashboard } from "./dashboard.js";
 import { RPC, RpcError, httpStatusOf } from "./errors.js";
 import { EventWebhooks, type DeliveryReport, type EventWebhookConfig } from "./hooks/outbound.js";
 import { registerHookRoutes } from "./hooks/route.js";
@@ -99,7 +100,7 @@ export async function createServer(opts: ServerOptions): Promise<GroveServer> {
   const isPublic = (url: string) => url === "/health" || url.startsWith("/health?") || url.startsWith("/hooks/");
 
   app.addHook("onRequest", async (req, reply) => {
-    if (isPublic(req.url)) return;
+    if (isPublic(req.url) || isDashboardRequest(req.method, req.url)) return;
     try {
       req.principal = await auth.authenticate(req.headers.authorization);
     } catch (err) {
@@ -195,6 +196,8 @@ export async function createServer(opts: ServerOptions): Promise<GroveServer> {
   app.get("/tasks/:id/events", sseRoute("task"));
 
   registerHookRoutes(app, services, limiter);
+  // The dashboard's static files and client routes at / (no data in them; see dashboard.ts).
+  registerDashboard(app);
 
   if (opts.mcp !== false) {
     const { registerMcpRoute } = await import("./mcp-http.js");

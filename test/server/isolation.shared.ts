@@ -1,7 +1,7 @@
 // Tenant isolation (DESIGN §8): keys for acme/a, acme/ab and acme/b. Whatever acme/a owns —
 // trees, tasks, their logs and event streams, schedules, their runs and webhooks — acme/ab and
 // acme/b can neither read nor change (scopes match whole path segments: acme/a does not contain
-// acme/ab). Without a credential every route but /health answers 401.
+// acme/ab). Without a credential every route but /health (and the dashboard's static page) answers 401.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RPC } from "../../src/server/errors.js";
 import { echoTree, ok, post, readSse, rpc, startServer, type TestServer } from "./helpers.js";
@@ -45,7 +45,7 @@ export function isolationSuite(kind: string, db: () => Promise<string | undefine
       ["schedules.delete", { name: "nightly" }],
     ] as const;
     // Methods that name no resource: they can only act within the caller's own scope.
-    const scopeOnly = ["tasks.create", "tasks.list", "schedules.add", "schedules.list", "executors.list", "executors.schema"];
+    const scopeOnly = ["tasks.create", "tasks.list", "trees.list", "schedules.add", "schedules.list", "executors.list", "executors.schema"];
 
     it("the suite covers every registered method", () => {
       const covered = new Set([...crossScope().map(([m]) => m), ...scopeOnly]);
@@ -59,6 +59,7 @@ export function isolationSuite(kind: string, db: () => Promise<string | undefine
         expect((await ok(s.url, k, "tasks.tree", { id: treeId })).tree_id).toBe(treeId);
         expect((await ok(s.url, k, "tasks.logs", { id: treeId })).length).toBeGreaterThan(0);
         expect((await ok(s.url, k, "tasks.list", {})).map((t: { id: string }) => t.id)).toContain(taskId);
+        expect((await ok(s.url, k, "trees.list", {})).map((t: { tree_id: string }) => t.tree_id)).toContain(treeId);
         expect((await ok(s.url, k, "schedules.list", {})).map((x: { name: string }) => x.name)).toEqual(["nightly"]);
         expect((await ok(s.url, k, "schedules.show", { name: "nightly" })).owner).toBe("acme/a");
         const sse = await readSse(`${s.url}/trees/${treeId}/events`, { authorization: `Bearer ${k}` });
@@ -85,6 +86,7 @@ export function isolationSuite(kind: string, db: () => Promise<string | undefine
         const k = keys[other]!;
         expect(await ok(s.url, k, "tasks.list", {})).toEqual([]);
         expect(await ok(s.url, k, "tasks.list", { tree_id: treeId })).toEqual([]);
+        expect(await ok(s.url, k, "trees.list", {})).toEqual([]);
         expect(await ok(s.url, k, "schedules.list", { all: true })).toEqual([]);
       });
 
@@ -132,6 +134,13 @@ export function isolationSuite(kind: string, db: () => Promise<string | undefine
       }
       const health = await fetch(`${s.url}/health`);
       expect(health.status).toBe(200);
+      // The dashboard's page (no data in it) is public; a path next to its routes is not.
+      for (const path of ["/", "/trees", `/trees/${treeId}`, `/tasks/${taskId}`]) {
+        const page = await fetch(`${s.url}${path}`);
+        expect(page.status, path).not.toBe(401);
+        expect(await page.text(), path).not.toContain("acme/a");
+      }
+      expect((await fetch(`${s.url}/trees/${treeId}/x`)).status).toBe(401);
       // A webhook without a signature is refused too.
       expect((await post(`${s.url}/hooks/schedules/nightly`, "{}")).status).toBe(401);
     });

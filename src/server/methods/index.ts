@@ -5,7 +5,8 @@ import { EXECUTOR_METHODS } from "./executors.js";
 import { MethodRegistry } from "./registry.js";
 import { SCHEDULE_METHODS } from "./schedules.js";
 import { TASK_METHODS } from "./tasks.js";
+import { TREE_METHODS } from "./trees.js";
 
 export function defaultMethods(): MethodRegistry {
-  return new MethodRegistry().register(...TASK_METHODS, ...SCHEDULE_METHODS, ...EXECUTOR_METHODS);
+  return new MethodRegistry().register(...TASK_METHODS, ...SCHEDULE_METHODS, ...EXECUTOR_METHODS, ...TREE_METHODS);
 }
