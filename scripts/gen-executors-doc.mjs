@@ -27,6 +27,14 @@ const EXAMPLES = {
     attachments: [{ path: "/var/reports/nightly.csv" }],
   },
   system_info: { resource: "all" },
+  docker: {
+    image: "python:3.12-slim",
+    command: "python -c 'print(42)'",
+    env: { LEVEL: "info" },
+    volumes: { "/srv/data": "/data" },
+    resources: { cpu: "1.0", memory: "512m" },
+    timeout_ms: 120000,
+  },
 };
 
 const esc = (s) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");

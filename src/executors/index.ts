@@ -2,6 +2,7 @@ import type { Executor } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { aggregate } from "./aggregate.js";
 import { command } from "./command.js";
+import { docker } from "./docker.js";
 import { email } from "./email.js";
 import { grpc } from "./grpc.js";
 import { http } from "./http.js";
@@ -11,6 +12,7 @@ import { websocket } from "./websocket.js";
 
 export { aggregate } from "./aggregate.js";
 export { command } from "./command.js";
+export { docker, makeDockerExecutor } from "./docker.js";
 export { email } from "./email.js";
 export { grpc } from "./grpc.js";
 export { http, makeHttpExecutor } from "./http.js";
@@ -20,7 +22,7 @@ export { systemInfo } from "./system-info.js";
 export { websocket } from "./websocket.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo, email, mcp, grpc];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo, email, mcp, grpc, docker];
 
 /** Registers the built-ins, replacing any executor already registered under the same id. */
 export function registerBuiltins(registry: ExecutorRegistry): void {
