@@ -35,6 +35,14 @@ const EXAMPLES = {
     resources: { cpu: "1.0", memory: "512m" },
     timeout_ms: 120000,
   },
+  llm: {
+    messages: [
+      { role: "system", content: "You label support tickets." },
+      { role: "user", content: "Label: 'The invoice PDF is blank.'" },
+    ],
+    temperature: 0,
+    response_schema: { type: "object", properties: { label: { type: "string", enum: ["billing", "bug", "other"] } }, required: ["label"] },
+  },
 };
 
 const esc = (s) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");

@@ -6,6 +6,7 @@ import { docker } from "./docker.js";
 import { email } from "./email.js";
 import { grpc } from "./grpc.js";
 import { http } from "./http.js";
+import { llm } from "./llm.js";
 import { mcp } from "./mcp.js";
 import { systemInfo } from "./system-info.js";
 import { websocket } from "./websocket.js";
@@ -16,13 +17,14 @@ export { docker, makeDockerExecutor } from "./docker.js";
 export { email } from "./email.js";
 export { grpc } from "./grpc.js";
 export { http, makeHttpExecutor } from "./http.js";
+export { llm } from "./llm.js";
 export { mcp } from "./mcp.js";
 export { assertPublicUrl, isPublicAddress } from "./net-guard.js";
 export { systemInfo } from "./system-info.js";
 export { websocket } from "./websocket.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo, email, mcp, grpc, docker];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo, email, mcp, grpc, docker, llm];
 
 /** Registers the built-ins, replacing any executor already registered under the same id. */
 export function registerBuiltins(registry: ExecutorRegistry): void {
