@@ -43,6 +43,10 @@ const EXAMPLES = {
     temperature: 0,
     response_schema: { type: "object", properties: { label: { type: "string", enum: ["billing", "bug", "other"] } }, required: ["label"] },
   },
+  generate: {
+    requirement: "Check CPU, memory and disk in parallel and email a summary to ops@example.com",
+    allow: ["system_info", "llm", "email"],
+  },
 };
 
 const esc = (s) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ERROR_TYPES, EVENT_TYPES, TASK_STATUSES } from "../core/types.js";
 import { globals, isoOrNull, noArgs, positive, type Contract } from "./contract-parts.js";
 import { AGENT_CONTRACTS } from "./agent-contracts.js";
+import { GENERATE_CONTRACTS } from "./generate-contracts.js";
 import { APPROVAL_CONTRACTS, ApprovalJson } from "./approval-contracts.js";
 import { POLICY_CONTRACTS } from "./policy-contracts.js";
 import { SCHEDULE_CONTRACTS } from "./schedule-contracts.js";
@@ -155,6 +156,7 @@ export const CONTRACTS: Record<string, Contract> = {
   ...SCHEDULE_CONTRACTS,
   ...POLICY_CONTRACTS,
   ...AGENT_CONTRACTS,
+  ...GENERATE_CONTRACTS,
 };
 
 export function registerContract(path: string, contract: Contract): void {

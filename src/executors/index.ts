@@ -4,6 +4,7 @@ import { aggregate } from "./aggregate.js";
 import { command } from "./command.js";
 import { docker } from "./docker.js";
 import { email } from "./email.js";
+import { generate, makeGenerateExecutor } from "./generate.js";
 import { grpc } from "./grpc.js";
 import { http } from "./http.js";
 import { llm } from "./llm.js";
@@ -15,6 +16,7 @@ export { aggregate } from "./aggregate.js";
 export { command } from "./command.js";
 export { docker, makeDockerExecutor } from "./docker.js";
 export { email } from "./email.js";
+export { generate, makeGenerateExecutor, generateTree, GENERATE_DENIED_BY_DEFAULT } from "./generate.js";
 export { grpc } from "./grpc.js";
 export { http, makeHttpExecutor } from "./http.js";
 export { llm } from "./llm.js";
@@ -24,9 +26,13 @@ export { systemInfo } from "./system-info.js";
 export { websocket } from "./websocket.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo, email, mcp, grpc, docker, llm];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, websocket, systemInfo, email, mcp, grpc, docker, llm, generate];
 
-/** Registers the built-ins, replacing any executor already registered under the same id. */
+/**
+ * Registers the built-ins, replacing any executor already registered under the same id.
+ * `generate` is bound to this registry, so the trees it makes may use every executor registered
+ * in it (user modules included, subject to its allow-list).
+ */
 export function registerBuiltins(registry: ExecutorRegistry): void {
-  for (const ex of builtinExecutors) registry.register(ex, { override: true });
+  for (const ex of builtinExecutors) registry.register(ex === generate ? makeGenerateExecutor({ registry }) : ex, { override: true });
 }

@@ -109,9 +109,17 @@ export async function chat(messages: { role: "system" | "user" | "assistant"; co
     throw err;
   }
   const { generateText } = await import("ai");
+  // Leading system messages go in the `system` option (the SDK warns on system messages inside
+  // `messages`); a system message later in a tree author's conversation is passed as written.
+  let lead = 0;
+  while (lead < messages.length && messages[lead]!.role === "system") lead++;
+  const system = messages.slice(0, lead).map((m) => m.content).join("\n\n");
+  const rest = messages.slice(lead);
   const r = await generateText({
     model,
-    messages,
+    ...(system ? { system } : {}),
+    messages: rest,
+    ...(rest.some((m) => m.role === "system") ? { allowSystemInMessages: true } : {}),
     ...(opts.temperature !== undefined ? { temperature: opts.temperature } : {}),
     ...(opts.maxTokens !== undefined ? { maxOutputTokens: opts.maxTokens } : {}),
     abortSignal: opts.signal,
