@@ -104,7 +104,9 @@ export async function startPodman(): Promise<Podman | { skip: string }> {
   if (imported.status !== 0) throw new Error(`podman import failed: ${imported.stderr}`);
 
   const socketPath = join(dir, "podman.sock");
-  const service: ChildProcess = spawn(podman, ["system", "service", "--time=0", `unix://${socketPath}`], {
+  // An idle limit instead of --time=0: if the test process dies without close(), the service
+  // exits by itself once nothing has called it for 10 minutes, rather than living on.
+  const service: ChildProcess = spawn(podman, ["system", "service", "--time=600", `unix://${socketPath}`], {
     env,
     stdio: ["ignore", "ignore", "pipe"],
   });
