@@ -27,6 +27,26 @@ const EXAMPLES = {
     attachments: [{ path: "/var/reports/nightly.csv" }],
   },
   system_info: { resource: "all" },
+  docker: {
+    image: "python:3.12-slim",
+    command: "python -c 'print(42)'",
+    env: { LEVEL: "info" },
+    volumes: { "/srv/data": "/data" },
+    resources: { cpu: "1.0", memory: "512m" },
+    timeout_ms: 120000,
+  },
+  llm: {
+    messages: [
+      { role: "system", content: "You label support tickets." },
+      { role: "user", content: "Label: 'The invoice PDF is blank.'" },
+    ],
+    temperature: 0,
+    response_schema: { type: "object", properties: { label: { type: "string", enum: ["billing", "bug", "other"] } }, required: ["label"] },
+  },
+  generate: {
+    requirement: "Check CPU, memory and disk in parallel and email a summary to ops@example.com",
+    allow: ["system_info", "llm", "email"],
+  },
 };
 
 const esc = (s) => String(s).replace(/\|/g, "\\|").replace(/\n/g, " ");

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { ERROR_TYPES, EVENT_TYPES, TASK_STATUSES } from "../core/types.js";
 import { globals, isoOrNull, noArgs, positive, type Contract } from "./contract-parts.js";
 import { AGENT_CONTRACTS } from "./agent-contracts.js";
+import { GENERATE_CONTRACTS } from "./generate-contracts.js";
 import { APPROVAL_CONTRACTS, ApprovalJson } from "./approval-contracts.js";
 import { MACHINE_CONTRACTS } from "./machine-contracts.js";
 import { POLICY_CONTRACTS } from "./policy-contracts.js";
@@ -159,6 +160,7 @@ export const CONTRACTS: Record<string, Contract> = {
   ...AGENT_CONTRACTS,
   ...MACHINE_CONTRACTS,
   ...SERVER_CONTRACTS,
+  ...GENERATE_CONTRACTS,
 };
 
 export function registerContract(path: string, contract: Contract): void {

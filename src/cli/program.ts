@@ -107,6 +107,24 @@ withGlobals(executors.command("list").description("every registered executor"))
 withGlobals(executors.command("schema").description("the input and output JSON Schema of an executor").argument("<id>"))
   .action(async (id: string, opts) => (await import("./executors.js")).schemaCommand(id, opts));
 
+withGlobals(
+  program
+    .command("generate")
+    .description("ask the model (GROVE_MODEL) for a task tree meeting REQUIREMENT, validated like a tree file; print it, write it (-o) or run it (--run)")
+    .argument("<requirement>", "what the tree should do, in natural language")
+    .option("-o, --output <file>", "write the tree to this file (JSON)")
+    .option("--run", "store and run the tree (exit 0 completed, 1 otherwise)")
+    .option(
+      "--allow <ids>",
+      "comma-separated executors the tree may use, or * (default: all registered but command, docker, ssh, agent, mcp, grove_api)",
+    )
+    .option("--model <provider:model>", "default GROVE_MODEL")
+    .option("--temperature <t>", "sampling temperature", (v: string) => Number(v))
+    .option("--max-tokens <n>", "limit on the answer's tokens", positiveInt("--max-tokens"))
+    .option("--concurrency <n>", "with --run: tasks running at once", positiveInt("--concurrency"), 8)
+    .option("--allow-private-network", "with --run: let tasks reach loopback and private addresses"),
+).action(async (requirement: string, opts) => (await import("./generate.js")).generateCommand(requirement, opts));
+
 registerScheduleCommands(program, { withGlobals, positiveInt, collect });
 registerPolicyCommands(program, { withGlobals, positiveInt, collect });
 registerAgentCommands(program, { withGlobals, positiveInt, collect });
