@@ -5,6 +5,7 @@ import { command, makeCommandExecutor } from "./command.js";
 import { email } from "./email.js";
 import { fleet } from "./fleet.js";
 import { grpc } from "./grpc.js";
+import { groveApi } from "./grove-api.js";
 import type { ResolveMachine } from "./machine-exec.js";
 import { http } from "./http.js";
 import { mcp } from "./mcp.js";
@@ -18,6 +19,7 @@ export { ssh, makeSshExecutor } from "./ssh.js";
 export { fleet } from "./fleet.js";
 export { email } from "./email.js";
 export { grpc } from "./grpc.js";
+export { groveApi } from "./grove-api.js";
 export { http, makeHttpExecutor } from "./http.js";
 export { mcp } from "./mcp.js";
 export { assertPublicUrl, isPublicAddress } from "./net-guard.js";
@@ -25,7 +27,7 @@ export { systemInfo } from "./system-info.js";
 export { websocket } from "./websocket.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate, ssh, fleet, websocket, systemInfo, email, mcp, grpc];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, ssh, fleet, websocket, systemInfo, email, mcp, grpc, groveApi];
 
 /** Registers the built-ins, replacing any executor already registered under the same id. */
 export function registerBuiltins(registry: ExecutorRegistry): void {
