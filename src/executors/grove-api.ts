@@ -48,6 +48,7 @@ export const groveApi = defineExecutor({
   description:
     "Runs a tree on another grove server (an inline tree, a stored tree_id, or the tree of a task_id) and waits for it by streaming its events " +
     "or polling, within timeout_ms. The API key comes from the environment variable named in api_key_env. " +
+    "Templates inside `tree` are resolved by the calling grove before it is sent (they can pass this tree's results on). " +
     "Private and link-local addresses are refused unless allowPrivateNetwork is set.",
   input: GroveApiInput,
   output: GroveApiOutput,
