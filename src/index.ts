@@ -2,7 +2,7 @@
 export * from "./core/index.js";
 export { Grove, type LocalOptions, type RunOptions } from "./client/local.js";
 export type { TreeResult, TaskSummary, ApprovalSummary } from "./client/result.js";
-export { RemoteGrove, RemoteError, type RemoteOptions } from "./client/remote.js";
+export { RemoteGrove, RemoteError, type RemoteOptions, type RemoteAgentEvent, type RemoteAgentOptions, type RemoteAgentResult, type RemoteDecision, type RemoteMachine } from "./client/remote.js";
 export type { Store, Outcome, ClaimedTask, PendingApproval } from "./store/store.js";
 export { openStore } from "./store/index.js";
 export { SqliteStore } from "./store/sqlite/sqlite-store.js";

@@ -20,6 +20,7 @@ export async function mcpCommand(opts: GlobalOptions & { concurrency: number; al
     dbSpec: dbSpec(opts),
     executorModules: opts.executors,
     concurrency: opts.concurrency,
+    machines: grove.machines,
   });
   const server = createMcpServer(services, defaultMethods(), { id: "local", kind: "local", scope: grove.scope }, pkg.version);
   const transport = new StdioServerTransport();
@@ -28,5 +29,6 @@ export async function mcpCommand(opts: GlobalOptions & { concurrency: number; al
   await server.connect(transport);
   await closed;
   await services.trees.close(0);
+  await services.close();
   await grove.close();
 }

@@ -75,6 +75,7 @@ export async function serveCommand(opts: ServeOpts): Promise<void> {
     eventWebhooks,
     logger: !!opts.log,
     mcp: opts.mcp,
+    machines: grove.machines,
   });
   let url: string;
   try {

@@ -2,9 +2,12 @@
 // /trees/:id/events). Every call takes an AbortSignal; errors are RemoteError with the JSON-RPC
 // code and `retryable`; events() is an AsyncIterable that reconnects with Last-Event-ID, so it
 // yields every event of a tree exactly once even across dropped connections.
-import type { GroveEvent, Task, Tree } from "../core/types.js";
+import type { GroveEvent, Task, TaskStatus, Tree } from "../core/types.js";
 import type { TaskFilter } from "../store/store.js";
-import type { TreeResult } from "./result.js";
+import { RemoteAgent } from "./remote-agent.js";
+import type { ApprovalSummary, TreeResult } from "./result.js";
+
+export type { RemoteAgentEvent, RemoteAgentOptions, RemoteAgentResult } from "./remote-agent.js";
 
 export interface RemoteOptions {
   /** Base URL of `grove serve` (http://127.0.0.1:8420). */
@@ -57,6 +60,55 @@ export interface RemoteSchedules {
   run(params?: { name?: string; wait?: boolean }, opts?: CallOptions): Promise<{ schedule: string; version: number; owner: string; run_id: string; status: string; success: boolean | null }[]>;
   logs(name: string, params?: { run?: string; limit?: number }, opts?: CallOptions): Promise<Record<string, unknown>[]>;
   delete(name: string, opts?: CallOptions): Promise<{ name: string; owner: string; version: number; deleted: true }>;
+}
+
+/** What tasks.approve / tasks.reject answer. */
+export interface RemoteDecision {
+  id: string;
+  tree_id: string;
+  name: string;
+  decision: "approved" | "rejected";
+  by: string | null;
+  reason: string | null;
+  /** ready; with `wait`, the task's status once the run stopped. */
+  status: TaskStatus;
+}
+
+/** A machine as machines.list answers it (as `grove machines list --json`). */
+export interface RemoteMachine {
+  name: string;
+  owner: string;
+  kind: "local" | "ssh";
+  host: string | null;
+  port: number | null;
+  user: string | null;
+  key_path: string | null;
+  password_env: string | null;
+  known_hosts: string | null;
+  labels: Record<string, string>;
+  created_at: string | null;
+}
+
+export interface RemoteMachines {
+  /** "local", then the machines the caller may use or manages. */
+  list(opts?: CallOptions): Promise<RemoteMachine[]>;
+  /** Connects and runs `true`. */
+  test(name: string, opts?: { timeoutMs?: number } & CallOptions): Promise<{ name: string; ok: boolean; latency_ms: number; error: string | null }>;
+  /** Removes a machine the caller manages. */
+  remove(name: string, opts?: CallOptions): Promise<{ name: string; owner: string; removed: true }>;
+  /** Registers an ssh machine for `owner` (operator credentials only). */
+  add(
+    spec: { name: string; owner: string; host: string; port?: number; user: string; key_path?: string; password_env?: string; known_hosts?: string; labels?: Record<string, string> },
+    opts?: CallOptions,
+  ): Promise<RemoteMachine>;
+}
+
+export interface DecideOptions extends CallOptions {
+  reason?: string;
+  /** Resume the tree in the server now (default true). */
+  run?: boolean;
+  /** Answer once the tree is terminal or waits for a human again. */
+  wait?: boolean;
 }
 
 export class RemoteGrove {
@@ -160,6 +212,31 @@ export class RemoteGrove {
     run: (params = {}, opts) => this.call("schedules.run", params, opts),
     logs: (name, params = {}, opts) => this.call("schedules.logs", { name, ...params }, opts),
     delete: (name, opts) => this.call("schedules.delete", { name }, opts),
+  };
+
+  /** The agent run by the server, with the signature of Grove.local's `grove.agent`. */
+  readonly agent: RemoteAgent = new RemoteAgent(this);
+
+  /** Approves a task waiting for approval; the server resumes it. */
+  approve(taskId: string, opts: DecideOptions = {}): Promise<RemoteDecision> {
+    return this.call("tasks.approve", { id: taskId, reason: opts.reason, run: opts.run, wait: opts.wait }, opts);
+  }
+
+  /** Rejects it: the executor resumes with the refusal (the agent is told the command was refused). */
+  reject(taskId: string, opts: DecideOptions = {}): Promise<RemoteDecision> {
+    return this.call("tasks.reject", { id: taskId, reason: opts.reason, run: opts.run, wait: opts.wait }, opts);
+  }
+
+  /** Tasks waiting for approval within the credential's scope, oldest request first. */
+  listApprovals(filter: { treeId?: string; limit?: number } = {}, opts: CallOptions = {}): Promise<ApprovalSummary[]> {
+    return this.call("tasks.approvals", { tree_id: filter.treeId, limit: filter.limit }, opts);
+  }
+
+  readonly machines: RemoteMachines = {
+    list: (opts) => this.call("machines.list", {}, opts),
+    test: (name, opts = {}) => this.call("machines.test", { name, timeout_ms: opts.timeoutMs }, opts),
+    remove: (name, opts) => this.call("machines.remove", { name }, opts),
+    add: (spec, opts) => this.call("machines.add", spec, opts),
   };
 
   /**

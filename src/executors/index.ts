@@ -7,6 +7,7 @@ import { email } from "./email.js";
 import { fleet } from "./fleet.js";
 import { generate, makeGenerateExecutor } from "./generate.js";
 import { grpc } from "./grpc.js";
+import { groveApi } from "./grove-api.js";
 import type { ResolveMachine } from "./machine-exec.js";
 import { http } from "./http.js";
 import { llm } from "./llm.js";
@@ -23,6 +24,7 @@ export { docker, makeDockerExecutor } from "./docker.js";
 export { email } from "./email.js";
 export { generate, makeGenerateExecutor, generateTree, GENERATE_DENIED_BY_DEFAULT } from "./generate.js";
 export { grpc } from "./grpc.js";
+export { groveApi } from "./grove-api.js";
 export { http, makeHttpExecutor } from "./http.js";
 export { llm } from "./llm.js";
 export { mcp } from "./mcp.js";
@@ -31,7 +33,7 @@ export { systemInfo } from "./system-info.js";
 export { websocket } from "./websocket.js";
 
 /** The executors every grove process knows. */
-export const builtinExecutors: readonly Executor[] = [command, http, aggregate, ssh, fleet, websocket, systemInfo, email, mcp, grpc, docker, llm, generate];
+export const builtinExecutors: readonly Executor[] = [command, http, aggregate, ssh, fleet, websocket, systemInfo, email, mcp, grpc, docker, llm, generate, groveApi];
 
 /**
  * Registers the built-ins, replacing any executor already registered under the same id.

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { readFileSync } from "node:fs";
 import type { RuntimeSettings } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
+import type { MachineRegistry } from "../machines/registry.js";
 import type { Store } from "../store/store.js";
 import { AuthError, Authenticator, type JwtOptions, type Principal } from "./auth/principal.js";
 import { isDashboardRequest, registerDashboard } from "./dashboard.js";
@@ -47,6 +48,8 @@ export interface ServerOptions {
   methods?: MethodRegistry;
   /** Serve MCP (Streamable HTTP) at /mcp (default true). */
   mcp?: boolean;
+  /** The machine registry the registry's executors are bound to (see services.ts). */
+  machines?: MachineRegistry;
 }
 
 export interface GroveServer {
@@ -86,6 +89,7 @@ export async function createServer(opts: ServerOptions): Promise<GroveServer> {
     executorModules: opts.executorModules,
     concurrency: opts.concurrency,
     leaseMs: opts.leaseMs,
+    machines: opts.machines,
   });
   const methods = opts.methods ?? defaultMethods();
   const auth = new Authenticator(services.keys, opts.jwt);
@@ -221,6 +225,7 @@ export async function createServer(opts: ServerOptions): Promise<GroveServer> {
       await webhooks?.stop();
       services.metrics.stop();
       await services.trees.close(0);
+      await services.close();
       await app.close();
     },
   };

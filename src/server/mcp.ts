@@ -1,6 +1,7 @@
 // grove's operations as MCP tools (run a tree, read a tree, list tasks, cancel, list and run
-// schedules), served over stdio by `grove mcp` and over Streamable HTTP at /mcp. Each tool calls
-// the RPC method of the same operation, so params are validated and scope is checked in one place.
+// schedules, run the agent, list / approve / reject approvals, list machines), served over stdio
+// by `grove mcp` and over Streamable HTTP at /mcp. Each tool calls the RPC method of the same
+// operation, so params are validated and scope is checked in one place.
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { Principal } from "./auth/principal.js";
@@ -25,6 +26,40 @@ const TOOLS: { name: string; method: string; description: string; input: z.ZodRa
   { name: "cancel", method: "tasks.cancel", description: "Cancel a task, or every unfinished task of a tree.", input: { id: z.string(), reason: z.string().optional() } },
   { name: "list_schedules", method: "schedules.list", description: "The schedules and when each fires next.", input: {} },
   { name: "run_schedule", method: "schedules.run", description: "Fire a schedule now by name and wait for its run.", input: { name: z.string() } },
+  {
+    name: "run_agent",
+    method: "agent.run",
+    description:
+      "Run the AI agent on a machine (default: the server's host) to reach a goal with shell commands, under restrictions; returns {status, output, commands, planned_actions, task_id}. " +
+      "status waiting_approval means a command needs a human: decide it with approve / reject (task_id).",
+    input: {
+      prompt: z.string().describe("the goal, in natural language"),
+      output_schema: z.record(z.string(), z.unknown()).optional().describe("JSON Schema of the output (default {success, summary})"),
+      context: z.record(z.string(), z.unknown()).optional(),
+      restrictions: z.record(z.string(), z.unknown()).optional().describe("no_sudo, no_delete, dry_run, allowed_dirs, read_only_dirs, forbidden_commands, require_approval"),
+      approval: z.enum(["never", "on_risk", "always"]).optional(),
+      machine: z.string().optional(),
+      cwd: z.string().optional().describe("working directory of the commands"),
+      timeout_ms: z.number().int().positive().optional(),
+      max_steps: z.number().int().positive().optional(),
+    },
+  },
+  { name: "list_approvals", method: "tasks.approvals", description: "Tasks waiting for a human's approval, with the command and why.", input: { tree_id: z.string().optional() } },
+  {
+    name: "approve",
+    method: "tasks.approve",
+    description: "Approve a task waiting for approval; it resumes and, with wait (default true here), the answer comes once it stopped again.",
+    input: { id: z.string().describe("the task id"), reason: z.string().optional(), wait: z.boolean().optional() },
+    map: (a) => ({ ...a, wait: a.wait ?? true }),
+  },
+  {
+    name: "reject",
+    method: "tasks.reject",
+    description: "Reject a task waiting for approval (the agent is told the command was refused); with wait (default true here) the answer comes once it stopped again.",
+    input: { id: z.string().describe("the task id"), reason: z.string().optional(), wait: z.boolean().optional() },
+    map: (a) => ({ ...a, wait: a.wait ?? true }),
+  },
+  { name: "list_machines", method: "machines.list", description: "The machines an agent or a command may run on.", input: {} },
 ];
 
 export function createMcpServer(services: ServerServices, methods: MethodRegistry, principal: Principal, version: string): McpServer {

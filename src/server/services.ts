@@ -1,6 +1,8 @@
 // Everything a method handler may use, built once per server (and once per `grove mcp`).
 import type { RuntimeSettings } from "../core/executor.js";
 import type { ExecutorRegistry } from "../core/registry.js";
+import { MachineRegistry } from "../machines/registry.js";
+import { hasMachines } from "../store/machine-store.js";
 import type { Store } from "../store/store.js";
 import { KeyStore } from "./auth/keys.js";
 import { serverDb, type ServerDb } from "./db.js";
@@ -17,6 +19,11 @@ export interface ServicesOptions {
   executorModules?: string[];
   concurrency?: number;
   leaseMs?: number;
+  /**
+   * The machine registry `machines.*` and `agent.run` use (grove serve passes the one its
+   * executors are bound to). Default: one over the store's machines, when the store has them.
+   */
+  machines?: MachineRegistry;
 }
 
 export interface ServerServices {
@@ -30,10 +37,15 @@ export interface ServerServices {
   metrics: Metrics;
   dbSpec: string;
   executorModules: string[];
+  /** Named machines (DESIGN §9); undefined when the store keeps none. */
+  machines: MachineRegistry | undefined;
+  /** Closes what createServices opened itself (a default machine registry's connections). */
+  close(): Promise<void>;
 }
 
 export function createServices(o: ServicesOptions): ServerServices {
   const db = serverDb(o.store);
+  const ownMachines = o.machines === undefined && hasMachines(o.store) ? new MachineRegistry(o.store.machines()) : undefined;
   return {
     store: o.store,
     registry: o.registry,
@@ -45,5 +57,9 @@ export function createServices(o: ServicesOptions): ServerServices {
     metrics: new Metrics(o.store, db),
     dbSpec: o.dbSpec,
     executorModules: o.executorModules ?? [],
+    machines: o.machines ?? ownMachines,
+    async close() {
+      await ownMachines?.close();
+    },
   };
 }

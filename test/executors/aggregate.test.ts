@@ -68,7 +68,7 @@ describe("aggregate executor", () => {
 describe("builtin executors", () => {
   it("registers every built-in, overriding earlier registrations", () => {
     const ids = builtinExecutors.map((e) => e.id);
-    expect(ids).toEqual(expect.arrayContaining(["command", "http", "aggregate", "websocket", "grpc", "mcp", "email", "system_info", "ssh", "fleet", "docker", "llm", "generate"]));
+    expect(ids).toEqual(expect.arrayContaining(["command", "http", "aggregate", "websocket", "grpc", "mcp", "email", "system_info", "ssh", "fleet", "docker", "llm", "generate", "grove_api"]));
     expect(new Set(ids).size).toBe(ids.length);
     const registry = new ExecutorRegistry();
     registry.register(defineExecutor({ id: "http", input: { type: "object" }, execute: () => "stub" }));

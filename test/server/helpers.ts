@@ -3,7 +3,10 @@
 import { join } from "node:path";
 import { DEFAULT_SETTINGS } from "../../src/core/executor.js";
 import { ExecutorRegistry, globalRegistry } from "../../src/core/registry.js";
-import { registerBuiltins } from "../../src/executors/index.js";
+import { makeAgentExecutor } from "../../src/agent/executor.js";
+import { registerBuiltins, registerMachineExecutors } from "../../src/executors/index.js";
+import { MachineRegistry } from "../../src/machines/registry.js";
+import { hasMachines } from "../../src/store/machine-store.js";
 import { createServer, type GroveServer, type ServerOptions } from "../../src/server/app.js";
 import { openStore } from "../../src/store/index.js";
 import type { Store } from "../../src/store/store.js";
@@ -18,18 +21,23 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export function registry(): ExecutorRegistry {
+/** The built-ins and the agent; with a machine registry, those that run on machines are bound to it (as in grove serve). */
+export function registry(machines?: MachineRegistry): ExecutorRegistry {
   const r = globalRegistry.clone();
   registerBuiltins(r);
+  if (machines) registerMachineExecutors(r, machines.resolver);
+  r.register(makeAgentExecutor(machines ? { resolveMachine: machines.resolver } : {}), { override: true });
   return r;
 }
 
 export async function startServer(opts: { db?: string } & Partial<ServerOptions> = {}): Promise<TestServer> {
   const db = opts.db ?? join(tempDir("grove-server-"), "g.db");
   const store = await openStore(db);
+  const machines = hasMachines(store) ? new MachineRegistry(store.machines()) : undefined;
   const server = await createServer({
     store,
-    registry: registry(),
+    registry: registry(machines),
+    machines,
     settings: { ...DEFAULT_SETTINGS, allowPrivateNetwork: true },
     dbSpec: db,
     rateLimit: { perSecond: 0, burst: 1 },
@@ -46,6 +54,7 @@ export async function startServer(opts: { db?: string } & Partial<ServerOptions>
     },
     async close() {
       await server.close();
+      await machines?.close();
       await store.close();
     },
   };

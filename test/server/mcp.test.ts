@@ -5,7 +5,10 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { existsSync } from "node:fs";
+import { answer, lastResult, run, steps, workspace } from "../agent/helpers.js";
 import { CLI, tempDir } from "../helpers/cli.js";
+import { startFakeOpenAI } from "../helpers/fake-openai.js";
 import { echoTree, startServer } from "./helpers.js";
 
 type ToolResult = { content: { type: string; text: string }[]; isError?: boolean };
@@ -13,7 +16,7 @@ const text = (r: unknown) => JSON.parse((r as ToolResult).content[0]!.text);
 
 async function exercise(client: Client) {
   const tools = (await client.listTools()).tools.map((t) => t.name).sort();
-  expect(tools).toEqual(["cancel", "get_tree", "list_schedules", "list_tasks", "run_schedule", "run_tree"]);
+  expect(tools).toEqual(["approve", "cancel", "get_tree", "list_approvals", "list_machines", "list_schedules", "list_tasks", "reject", "run_agent", "run_schedule", "run_tree"]);
   const run = await client.callTool({ name: "run_tree", arguments: { tree: echoTree("mcp", "from-mcp") } });
   expect((run as ToolResult).isError).toBeFalsy();
   const result = text(run);
@@ -60,6 +63,41 @@ describe("MCP", () => {
       await expect(anonymous.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`)))).rejects.toThrow();
     } finally {
       await s.close();
+    }
+  }, 60_000);
+
+  it("/mcp runs the agent, which pauses for approval; list_approvals and approve resume it", async () => {
+    const fake = await startFakeOpenAI(
+      steps(run("touch approved.flag"), (req) => answer({ success: lastResult(req).exit_code === 0, summary: "touched" })),
+    );
+    const saved = { model: process.env.GROVE_MODEL, url: process.env.GROVE_OPENAI_COMPATIBLE_BASE_URL };
+    process.env.GROVE_MODEL = "openai-compatible:fake";
+    process.env.GROVE_OPENAI_COMPATIBLE_BASE_URL = fake.url;
+    const s = await startServer();
+    try {
+      const client = new Client({ name: "test", version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(`${s.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${await s.key("acme/mcp")}` } } }));
+      try {
+        const dir = workspace({});
+        const paused = text(await client.callTool({ name: "run_agent", arguments: { prompt: "mark it", restrictions: { require_approval: ["touch"] }, cwd: dir } }));
+        expect(paused).toMatchObject({ status: "waiting_approval", approval: { command: "touch approved.flag" } });
+        const waiting = text(await client.callTool({ name: "list_approvals", arguments: {} }));
+        expect(waiting.map((a: { task_id: string }) => a.task_id)).toEqual([paused.task_id]);
+        expect(existsSync(join(dir, "approved.flag"))).toBe(false);
+        const decided = text(await client.callTool({ name: "approve", arguments: { id: paused.task_id, reason: "ok" } }));
+        expect(decided).toMatchObject({ decision: "approved", status: "completed" });
+        expect(existsSync(join(dir, "approved.flag"))).toBe(true);
+        expect(text(await client.callTool({ name: "list_machines", arguments: {} })).map((m: { name: string }) => m.name)).toEqual(["local"]);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await s.close();
+      await fake.close();
+      if (saved.model === undefined) delete process.env.GROVE_MODEL;
+      else process.env.GROVE_MODEL = saved.model;
+      if (saved.url === undefined) delete process.env.GROVE_OPENAI_COMPATIBLE_BASE_URL;
+      else process.env.GROVE_OPENAI_COMPATIBLE_BASE_URL = saved.url;
     }
   }, 60_000);
 });
