@@ -7,6 +7,9 @@ import { DEFAULT_LEASE_MS, type NewEvent, type Task, type Tree } from "../core/t
 import type { ClaimedTask, DependencyRow, Outcome, Store } from "../store/store.js";
 import { runAttempt } from "./attempt.js";
 
+/** How soon a running attempt's log events are stored (and streamed) after they are emitted. */
+const LOG_FLUSH_MS = 250;
+
 export interface RunnerOptions {
   store: Store;
   registry: ExecutorRegistry;
@@ -52,6 +55,7 @@ export class Runner {
   private outcomes: Outcome[] = [];
   private events: NewEvent[] = [];
   private flushing: Promise<void> | null = null;
+  private logFlushTimer: NodeJS.Timeout | null = null;
   private claimLock: Promise<void> = Promise.resolve();
   private wakeUp: (() => void) | null = null;
   private stopping = false;
@@ -120,6 +124,8 @@ export class Runner {
       // Leases stay heartbeated while in-flight work gets its grace period.
       await this.shutdown();
       clearInterval(heartbeat);
+      if (this.logFlushTimer) clearTimeout(this.logFlushTimer);
+      this.logFlushTimer = null;
       clearInterval(cancelPoll);
       clearInterval(recovery);
     }
@@ -193,7 +199,7 @@ export class Runner {
         workerId: this.workerId,
         settings: this.opts.settings,
         signal: controller.signal,
-        emit: (e) => this.events.push(e),
+        emit: (e) => this.logged(e),
       }).then(
         (outcome) => this.done(outcome),
         (err) => this.done({ taskId: task.id, workerId: this.workerId, kind: "failed", error: { type: "executor_error", message: String(err) } }),
@@ -209,6 +215,20 @@ export class Runner {
       this.trees.set(id, t);
     }
     return t;
+  }
+
+  /**
+   * A running attempt logged something. It is stored — and so reaches `grove tasks watch`, SSE
+   * streams and the dashboard — within LOG_FLUSH_MS, batched with whatever else is pending, not
+   * only when the attempt ends (an agent's commands and output stream while it works).
+   */
+  private logged(e: NewEvent): void {
+    this.events.push(e);
+    if (this.logFlushTimer) return;
+    this.logFlushTimer = setTimeout(() => {
+      this.logFlushTimer = null;
+      if (this.events.length > 0) this.flushing ??= this.flush();
+    }, LOG_FLUSH_MS);
   }
 
   /** An attempt ended. Its slot stays taken until the outcome is stored (see flush). */

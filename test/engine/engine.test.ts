@@ -409,3 +409,36 @@ describe("engine: cancellation and leases", () => {
     expect(a).toMatchObject({ status: "completed", attempts: 1 });
   });
 });
+
+describe("engine: live logs", () => {
+  it("a running attempt's log events are stored while it runs, not only when it ends", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const chatty = defineExecutor({
+      id: "chatty",
+      input: { type: "object" },
+      async execute(_i, ctx) {
+        ctx.log("step 1 done");
+        await gate;
+        return "ok";
+      },
+    });
+    const grove = await Grove.local({ db: dbPath(), executors: [chatty] });
+    open.push(grove);
+    const tree = await grove.createTree({ name: "live", tasks: [{ name: "talk", executor: "chatty", inputs: {} }] });
+    const done = grove.runTree(tree.id);
+    // Another reader of the store (a watcher, an SSE stream) sees the line before the task ends.
+    const deadline = Date.now() + 10_000;
+    let seen = false;
+    while (!seen && Date.now() < deadline) {
+      const events = await grove.store.events({ treeId: tree.id });
+      seen = events.some((e) => e.type === "task.log" && (e.data as { message?: string }).message === "step 1 done");
+      if (!seen) await new Promise((r) => setTimeout(r, 50));
+    }
+    const statusWhileSeen = (await grove.listTasks({ treeId: tree.id })).find((t) => t.name === "talk")!.status;
+    release();
+    expect(seen).toBe(true);
+    expect(statusWhileSeen).toBe("running");
+    expect((await done).status).toBe("completed");
+  });
+});
