@@ -305,7 +305,7 @@ export function groupAlive(pgid: number): boolean {
 }
 
 /** Waits until the group has no live process, SIGKILLing it at `deadline` if it still has. */
-async function reapGroup(pgid: number, deadline: number): Promise<void> {
+export async function reapGroup(pgid: number, deadline: number): Promise<void> {
   while (groupAlive(pgid)) {
     if (Date.now() >= deadline) {
       killGroup(pgid, "SIGKILL");

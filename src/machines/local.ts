@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, promises as fsp, realpathSync } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
-import { KILL_GRACE_MS, TailBuffer, groupAlive, killGroup } from "../executors/command.js";
+import { KILL_GRACE_MS, TailBuffer, killGroup, reapGroup } from "../executors/command.js";
 import type { DirEntry, ExecOptions, ExecResult, Machine } from "./types.js";
 
 const BWRAP = "/usr/bin/bwrap";
@@ -251,23 +251,6 @@ function bwrapArgs(writable: string[], cwd: string | undefined): string[] {
   }
   if (cwd) args.push("--chdir", cwd);
   return args;
-}
-
-/** Waits until the group has no live process, SIGKILLing it at `deadline` if it still has. */
-async function reapGroup(pgid: number, deadline: number): Promise<void> {
-  while (groupAlive(pgid)) {
-    if (Date.now() >= deadline) {
-      killGroup(pgid, "SIGKILL");
-      const until = Date.now() + 500;
-      while (groupAlive(pgid) && Date.now() < until) await sleep(10);
-      return;
-    }
-    await sleep(25);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 /** The default local machine. */
