@@ -5,7 +5,7 @@ import { uuidv7 } from "../core/ids.js";
 import type { ExecutorRegistry } from "../core/registry.js";
 import { DEFAULT_LEASE_MS, type NewEvent, type Task, type Tree } from "../core/types.js";
 import type { ClaimedTask, DependencyRow, Outcome, Store } from "../store/store.js";
-import { runAttempt } from "./attempt.js";
+import { AttemptControl, runAttempt } from "./attempt.js";
 
 /** How soon a running attempt's log events are stored (and streamed) after they are emitted. */
 const LOG_FLUSH_MS = 250;
@@ -29,7 +29,7 @@ export interface RunnerOptions {
 
 interface InFlight {
   task: Task;
-  controller: AbortController;
+  control: AttemptControl;
 }
 
 export function newWorkerId(): string {
@@ -154,7 +154,7 @@ export class Runner {
       // the store then refuses: the tasks are no longer held). With an async store the outcome
       // could otherwise commit first and cancel a task that should go back to the queue.
       const released = this.exclusive(() => this.store.release(this.workerId, ids)).catch(() => 0);
-      for (const f of this.inflight.values()) f.controller.abort(new TaskFailure("cancelled", "worker shutting down"));
+      for (const f of this.inflight.values()) f.control.abort(new TaskFailure("cancelled", "worker shutting down"));
       await released;
     }
     await this.flush().catch(() => undefined);
@@ -179,7 +179,7 @@ export class Runner {
 
   private async start(tasks: ClaimedTask[]): Promise<void> {
     // Slots are taken before any await, so a concurrent claim sees them.
-    for (const task of tasks) this.inflight.set(task.id, { task, controller: new AbortController() });
+    for (const task of tasks) this.inflight.set(task.id, { task, control: new AttemptControl() });
     const depIds = new Set<string>();
     for (const t of tasks) for (const d of t.dependencies) depIds.add(d.task);
     const deps = depIds.size > 0 ? new Map((await this.store.dependencyOutcomes([...depIds])).map((t) => [t.id, t])) : new Map<string, DependencyRow>();
@@ -190,7 +190,7 @@ export class Runner {
         const dep = deps.get(d.task);
         if (dep) dependencies[dep.name] = { status: dep.status, result: dep.status === "completed" ? dep.result : null, error: dep.error };
       }
-      const controller = this.inflight.get(task.id)!.controller;
+      const control = this.inflight.get(task.id)!.control;
       void runAttempt({
         task,
         tree,
@@ -198,7 +198,7 @@ export class Runner {
         registry: this.registry,
         workerId: this.workerId,
         settings: this.opts.settings,
-        signal: controller.signal,
+        control,
         emit: (e) => this.logged(e),
       }).then(
         (outcome) => this.done(outcome),
@@ -289,7 +289,7 @@ export class Runner {
   private abortMissing(ids: string[], held: Set<string>, why: string): void {
     for (const id of ids) {
       const f = this.inflight.get(id);
-      if (f && !held.has(id) && !f.controller.signal.aborted) f.controller.abort(new TaskFailure("cancelled", why));
+      if (f && !held.has(id) && !f.control.aborted) f.control.abort(new TaskFailure("cancelled", why));
     }
   }
 

