@@ -10,12 +10,12 @@ import { emit, gitRevision, loadNote, median, note, percentile, round, tempDir }
 
 const BENCH = "cli-startup";
 const ROOT = join(fileURLToPath(import.meta.url), "..", "..");
-const MAIN = join(ROOT, "dist", "cli", "main.js");
+const MAIN = join(ROOT, "dist", "cli", "main.cjs");
 
 const CASES = [
   { system: "node", metric: "node_e_0_wall_ms", args: ["-e", "0"], label: "node -e 0" },
-  { system: "grove", metric: "version_wall_ms", args: [MAIN, "--version"], label: "node dist/cli/main.js --version" },
-  { system: "grove", metric: "executors_list_wall_ms", args: [MAIN, "executors", "list"], label: "node dist/cli/main.js executors list" },
+  { system: "grove", metric: "version_wall_ms", args: [MAIN, "--version"], label: "node dist/cli/main.cjs --version" },
+  { system: "grove", metric: "executors_list_wall_ms", args: [MAIN, "executors", "list"], label: "node dist/cli/main.cjs executors list" },
 ];
 
 function parseArgs(argv) {

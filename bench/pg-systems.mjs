@@ -107,7 +107,7 @@ export const ADAPTERS = {
     },
     worker(url, c, _opts, dir, build, execArgv = []) {
       const executors = writeGroveExecutors(dir, build);
-      return fork(join(build, "dist", "cli", "main.js"), ["worker", "--db", url, "--executors", executors, "--concurrency", String(c)], {
+      return fork(join(build, "dist", "cli", "main.cjs"), ["worker", "--db", url, "--executors", executors, "--concurrency", String(c)], {
         cwd: dir,
         execArgv,
         // stdout ignored: the worker prints a line per started and finished task.

@@ -3,7 +3,7 @@
 //
 //   npm run bench -- scheduler-latency [--runs 3] [--schedules 1000] [--spread-ms 10000] [--lead-ms 3000]
 //
-// Per run: a fresh temp dir and SQLite file; `node dist/cli/main.js scheduler --db FILE --json` is
+// Per run: a fresh temp dir and SQLite file; `node dist/cli/main.cjs scheduler --db FILE --json` is
 // spawned (from a frozen copy of dist, see snapshotBuild) and waited for until it says `ready`;
 // then this process adds the schedules through the ScheduleStore API (`schedulesOf(store).add`),
 // oneshot with `at` = start + lead + i·spread/N, target the command line `executors list --json`
@@ -37,7 +37,7 @@ function parseArgs(argv) {
 
 /** Spawns the scheduler; resolves once it printed `ready`. `finished` counts its finished runs. */
 function startScheduler(build, dbPath) {
-  const child = spawn(process.execPath, [join(build, "dist", "cli", "main.js"), "scheduler", "--db", dbPath, "--json"], {
+  const child = spawn(process.execPath, [join(build, "dist", "cli", "main.cjs"), "scheduler", "--db", dbPath, "--json"], {
     cwd: ROOT,
     env: { ...process.env, GROVE_DATABASE_URL: "", GROVE_SCOPE: "" },
     stdio: ["ignore", "pipe", "inherit"],

@@ -39,7 +39,7 @@ describe("grove run (DESIGN §10)", () => {
 
   it("draws a live tree on a terminal", async () => {
     const dir = tempDir();
-    const cmd = `node ${join(process.cwd(), "dist/cli/main.js")} run examples/hello.json --db ${join(dir, "g.db")}`;
+    const cmd = `node ${join(process.cwd(), "dist/cli/main.cjs")} run examples/hello.json --db ${join(dir, "g.db")}`;
     const r = await runProcess("script", ["-qec", cmd, "/dev/null"], { env: { ...process.env, COLUMNS: "100", LINES: "30" } });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("\x1b[2K"); // lines redrawn in place

@@ -7,7 +7,7 @@ import { createRequire } from "node:module";
 const require = createRequire(import.meta.url);
 
 export const ROOT = resolve(import.meta.dirname, "../..");
-export const CLI = join(ROOT, "dist/cli/main.js");
+export const CLI = join(ROOT, "dist/cli/main.cjs");
 
 export interface CliResult {
   code: number | null;

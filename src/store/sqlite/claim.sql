@@ -1,6 +1,7 @@
 -- ready → running for the next ready tasks, with a lease, in one statement: priority order (0
 -- first), then age. A task with placement labels is taken only by a worker having every one of
--- them. The caller sorts the returned rows (RETURNING order is unspecified).
+-- them. The caller sorts the returned rows (RETURNING order is unspecified). The returned columns
+-- are read by position, in the order of TASK_COLUMNS (sqlite-store.ts checks it when preparing).
 UPDATE tasks
 SET status = 'running',
     attempts = attempts + 1,
@@ -18,4 +19,6 @@ WHERE id IN (
   ORDER BY t.priority, t.created_at, t.id
   LIMIT :limit -- replaced by a literal when prepared (see SqliteStore.claimStatement)
 )
-RETURNING *
+RETURNING id, tree_id, parent_id, name, executor, inputs, dependencies, priority, retry, timeout_ms, lease_ms,
+  placement, owner, status, result, error, attempts, run_after, lease_owner, lease_expires_at, created_at,
+  started_at, finished_at
