@@ -42,4 +42,22 @@ describe("SqliteStore specifics", () => {
     expect(() => s.db.prepare("DELETE FROM events").run()).toThrow(/append-only/);
     await s.close();
   });
+
+  it("records a running attempt when it ends: cancelled by a user, with the worker that ran it", async () => {
+    const s = new SqliteStore({ path: join(dir, `cancel-attempt.db`) });
+    const t = makeTree([{ name: "x" }]);
+    await s.createTree(t);
+    const [x] = await s.claim({ workerId: "w1", limit: 1, leaseMs: 30_000 });
+    // Running: no attempts row yet, the running attempt comes from the task row.
+    expect(s.db.prepare("SELECT count(*) AS n FROM attempts").get()).toEqual({ n: 0 });
+    expect((await s.attempts(x!.id)).map((a) => [a.attempt, a.worker, a.outcome, a.finished_at])).toEqual([[1, "w1", "running", null]]);
+    await s.cancel(x!.id);
+    const [cancelled] = await s.attempts(x!.id);
+    expect([cancelled!.worker, cancelled!.outcome, cancelled!.error?.type]).toEqual(["w1", "cancelled", "cancelled"]);
+    expect(cancelled!.finished_at).toBeGreaterThanOrEqual(cancelled!.started_at);
+    // The worker's late outcome is a lost race, not an error, and changes nothing.
+    expect(await s.finish([{ taskId: x!.id, workerId: "w1", kind: "completed", result: 1 }])).toEqual([false]);
+    expect((await s.attempts(x!.id)).map((a) => a.outcome)).toEqual(["cancelled"]);
+    await s.close();
+  });
 });

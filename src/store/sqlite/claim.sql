@@ -7,7 +7,8 @@ SET status = 'running',
     attempts = attempts + 1,
     lease_owner = :worker,
     lease_expires_at = :now + COALESCE(lease_ms, :lease_ms),
-    started_at = COALESCE(started_at, :now)
+    started_at = COALESCE(started_at, :now),
+    attempt_started_at = :now
 WHERE id IN (
   SELECT t.id FROM tasks t
   WHERE t.status = 'ready'

@@ -1,4 +1,6 @@
--- Appends one event; seq (the rowid) only grows, so a transaction's events keep their order.
--- One prepared statement per row: in-process SQLite has no round trip to save, and binding five
--- values beats encoding a batch as JSON and extracting it again with json_each (measured).
-INSERT INTO events (tree_id, task_id, type, data, at) VALUES (:tree_id, :task_id, :type, :data, :at)
+-- Appends events; seq (the rowid) only grows, so a transaction's events keep their order. The
+-- store appends one "(?, ?, ?, ?, ?)" per row and prepares one statement per batch size: one
+-- multi-row insert costs less than a statement per event (and less than json_each over a JSON
+-- batch, measured). A multi-row insert takes consecutive rowids (INTEGER PRIMARY KEY without
+-- AUTOINCREMENT: max(seq) + 1 per row), so the seqs are lastInsertRowid - n + 1 … lastInsertRowid.
+INSERT INTO events (tree_id, task_id, type, data, at) VALUES

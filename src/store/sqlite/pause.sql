@@ -4,4 +4,4 @@
 UPDATE tasks
 SET status = 'waiting_approval', lease_owner = NULL, lease_expires_at = NULL
 WHERE id = :id AND status = 'running' AND lease_owner = :worker
-RETURNING tree_id, name, attempts
+RETURNING tree_id, name, attempts, attempt_started_at

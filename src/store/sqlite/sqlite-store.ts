@@ -149,8 +149,8 @@ export class SqliteStore implements Store {
     this.db.pragma("foreign_keys = ON");
     this.migrate();
     const names = [
-      "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait", "insert_events", "insert_attempts",
-      "finish_attempts", "complete", "fail", "retry", "release_dependents", "mark_ready", "skip",
+      "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait", "record_attempt",
+      "record_expired_attempts", "record_cancelled_attempt", "complete", "fail", "retry", "release_dependents", "mark_ready", "skip",
       "cancel", "heartbeat", "release", "still_held", "recover_expired", "fail_expired", "finish_tree", "retry_reset",
       "pause", "approval_upsert", "decide", "approval_decide", "claim_resume", "approval_delete", "list_approvals",
     ];
@@ -209,12 +209,35 @@ export class SqliteStore implements Store {
     return out;
   }
 
+  private readonly insertEventsSql = sql("insert_events");
+  private readonly insertEventsBySize = new Map<number, Database.Statement>();
+  private static readonly EVENT_BATCH = 32;
+
   private insertEvents(pending: PendingEvent[]): GroveEvent[] {
-    const st = this.st.insert_events!;
-    return pending.map((e) => {
-      const seq = Number(st.run({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: JSON.stringify(e.data), at: e.at }).lastInsertRowid);
-      return { seq, ...e };
-    });
+    const out: GroveEvent[] = new Array(pending.length);
+    for (let from = 0; from < pending.length; from += SqliteStore.EVENT_BATCH) {
+      const n = Math.min(SqliteStore.EVENT_BATCH, pending.length - from);
+      let st = this.insertEventsBySize.get(n);
+      if (!st) {
+        st = this.db.prepare(this.insertEventsSql.trimEnd() + " " + Array.from({ length: n }, () => "(?, ?, ?, ?, ?)").join(", "));
+        this.insertEventsBySize.set(n, st);
+      }
+      const values: unknown[] = new Array(n * 5);
+      for (let k = 0; k < n; k++) {
+        const e = pending[from + k]!;
+        values[k * 5] = e.tree_id;
+        values[k * 5 + 1] = e.task_id;
+        values[k * 5 + 2] = e.type;
+        values[k * 5 + 3] = JSON.stringify(e.data);
+        values[k * 5 + 4] = e.at;
+      }
+      const last = Number(st.run(values).lastInsertRowid);
+      for (let k = 0; k < n; k++) {
+        const e = pending[from + k]!;
+        out[from + k] = { seq: last - n + 1 + k, tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data, at: e.at };
+      }
+    }
+    return out;
   }
 
   private append(events: PendingEvent[], e: NewEvent): void {
@@ -397,7 +420,6 @@ export class SqliteStore implements Store {
     const tasks: ClaimedTask[] = rows.map(taskFromRaw).sort((a, b) => a.priority - b.priority || a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
     this.attachResume(tasks);
     for (const t of tasks) {
-      this.st.insert_attempts!.run({ task_id: t.id, attempt: t.attempts, worker: o.workerId, now });
       this.append(events, { tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
     }
     return tasks;
@@ -460,7 +482,7 @@ export class SqliteStore implements Store {
       const attempt = row.attempts as number;
       const error = o.kind === "completed" || o.kind === "waiting_approval" ? null : o.error;
       const outcome: Attempt["outcome"] = o.kind === "completed" ? "completed" : o.kind === "failed" && o.retryAt !== undefined ? "retrying" : o.kind;
-      attemptRows.push({ task_id: o.taskId, attempt, outcome, resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null, error: error ? JSON.stringify(error) : null });
+      attemptRows.push({ task_id: o.taskId, attempt, worker: o.workerId, started_at: row.attempt_started_at ?? now, outcome, resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null, error: error ? JSON.stringify(error) : null });
       const base = { tree_id: row.tree_id as string, task_id: o.taskId, at: now };
       if (o.kind === "waiting_approval") {
         // Not terminal: the tree stays running, dependents keep waiting.
@@ -475,7 +497,7 @@ export class SqliteStore implements Store {
       else this.append(events, { ...base, type: outcome === "cancelled" ? "task.cancelled" : "task.failed", data: { name: row.name, attempt, error } });
       done.push({ id: o.taskId, tree_id: row.tree_id, name: row.name, status: outcome as TaskStatus });
     }
-    for (const a of attemptRows) this.st.finish_attempts!.run({ now, ...a });
+    for (const a of attemptRows) this.st.record_attempt!.run({ now, ...a });
     this.afterTerminal(done, now, events);
     return accepted;
   }
@@ -553,7 +575,7 @@ export class SqliteStore implements Store {
     return this.tx((events) => {
       const rows = this.st.release!.all({ worker: workerId, ids: JSON.stringify(taskIds), now }) as Row[];
       for (const r of rows) {
-        this.st.finish_attempts!.run({ now, task_id: r.id, attempt: r.attempts, outcome: "lost", resolved_inputs: null, error: null });
+        this.st.record_attempt!.run({ now, task_id: r.id, attempt: r.attempts, worker: workerId, started_at: r.attempt_started_at ?? now, outcome: "lost", resolved_inputs: null, error: null });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { name: r.name, reason: "released" }, at: now });
       }
       return rows.length;
@@ -564,17 +586,16 @@ export class SqliteStore implements Store {
     // Cheap check first: most calls find nothing and should not take the write lock.
     const any = this.db.prepare("SELECT 1 FROM tasks WHERE status = 'running' AND lease_expires_at < ? LIMIT 1").get(now);
     if (!any) return 0;
+    const error: TaskError = { type: "executor_error", message: `the worker running this task stopped heartbeating ${MAX_LEASE_EXPIRIES} times in a row` };
     return this.tx((events) => {
+      this.st.record_expired_attempts!.run({ now, max_expiries: MAX_LEASE_EXPIRIES, error: JSON.stringify(error) });
       const recovered = this.st.recover_expired!.all({ now, max_expiries: MAX_LEASE_EXPIRIES }) as Row[];
       for (const r of recovered) {
-        this.st.finish_attempts!.run({ now, task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: null });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.retrying", data: { name: r.name, attempt: r.attempts, reason: "lease_expired" }, at: now });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { reason: "lease_expired" }, at: now });
       }
-      const error: TaskError = { type: "executor_error", message: `the worker running this task stopped heartbeating ${MAX_LEASE_EXPIRIES} times in a row` };
       const failed = this.st.fail_expired!.all({ now, max_expiries: MAX_LEASE_EXPIRIES, error: JSON.stringify(error) }) as Row[];
       for (const r of failed) {
-        this.st.finish_attempts!.run({ now, task_id: r.id, attempt: r.attempts, outcome: "lease_expired", resolved_inputs: null, error: JSON.stringify(error) });
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.failed", data: { name: r.name, attempt: r.attempts, error }, at: now });
         this.afterTerminal([{ id: r.id, tree_id: r.tree_id, name: r.name, status: "failed" }], now, events);
       }
@@ -627,6 +648,7 @@ export class SqliteStore implements Store {
       // cancelled) before its own turn to be cancelled came.
       const cancelled: Row[] = [];
       for (const taskId of ids) {
+        this.st.record_cancelled_attempt!.run({ id: taskId, error: JSON.stringify(error), now });
         const r = this.st.cancel!.get({ id: taskId, error: JSON.stringify(error), now }) as Row | undefined;
         if (!r) continue;
         cancelled.push({ ...r, id: taskId });
@@ -708,8 +730,17 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ task_id: r.task_id, tree_id: r.tree_id, name: r.name, executor: r.executor, owner: r.owner, attempt: r.attempt, request: JSON.parse(r.request), requested_at: r.requested_at }));
   }
 
+  /** The ended attempts, and the running one (which has no row yet: see record_attempt.sql). */
   async attempts(taskId: string): Promise<Attempt[]> {
-    const rows = this.db.prepare("SELECT * FROM attempts WHERE task_id = ? ORDER BY attempt").all(taskId) as Row[];
+    const rows = this.db
+      .prepare(
+        `SELECT task_id, attempt, worker, started_at, finished_at, outcome, resolved_inputs, error FROM attempts WHERE task_id = :id
+         UNION ALL
+         SELECT id, attempts, COALESCE(lease_owner, ''), COALESCE(attempt_started_at, started_at), NULL, 'running', NULL, NULL FROM tasks
+         WHERE id = :id AND status = 'running' AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.task_id = tasks.id AND a.attempt = tasks.attempts)
+         ORDER BY attempt`,
+      )
+      .all({ id: taskId }) as Row[];
     return rows.map((r) => ({ ...r, resolved_inputs: parseJson(r.resolved_inputs), error: parseJson(r.error) }) as Attempt);
   }
 
