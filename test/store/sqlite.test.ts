@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -59,5 +59,30 @@ describe("SqliteStore specifics", () => {
     expect(await s.finish([{ taskId: x!.id, workerId: "w1", kind: "completed", result: 1 }])).toEqual([false]);
     expect((await s.attempts(x!.id)).map((a) => a.outcome)).toEqual(["cancelled"]);
     await s.close();
+  });
+
+  it("checkpoints in a background thread while a runner drains work, and leaves no WAL behind on close", async () => {
+    const path = join(dir, "checkpoint.db");
+    const s = new SqliteStore({ path });
+    const t = makeTree(Array.from({ length: 400 }, (_, i) => ({ name: `t${i}` })));
+    await s.createTree(t);
+    // The runner's path: finish and claim in batches.
+    let claimed = await s.claim({ workerId: "w", limit: 8, leaseMs: 30_000 });
+    while (claimed.length > 0) {
+      ({ claimed } = await s.finishAndClaim(
+        claimed.map((c) => ({ taskId: c.id, workerId: "w", kind: "completed" as const, result: { pad: "x".repeat(2000) } })),
+        { claim: { workerId: "w", limit: 8, leaseMs: 30_000 } },
+      ));
+    }
+    // The writer no longer checkpoints every 1,000 pages itself...
+    expect(s.db.pragma("wal_autocheckpoint", { simple: true })).toBe(10_000);
+    // ...the background connection does: the pages reach the main file while the writer's
+    // connection stays open (400 results of 2 KB: well over 800 KB; without the thread they would
+    // stay in the WAL, far below the writer's 10,000-page backstop, until close).
+    const deadline = Date.now() + 5_000;
+    while (statSync(path).size < 800_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(statSync(path).size).toBeGreaterThan(800_000);
+    await s.close();
+    expect(existsSync(`${path}-wal`)).toBe(false);
   });
 });

@@ -14,6 +14,7 @@ import { SqliteSchedules } from "./sqlite-schedules.js";
 import { notWaiting, resumeOf } from "../approvals.js";
 import { SqliteMachines } from "./sqlite-machines.js";
 import type { MachineStore } from "../machine-store.js";
+import { BackgroundCheckpointer } from "./checkpointer.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const sql = (name: string) => readFileSync(join(here, `${name}.sql`), "utf8");
@@ -135,12 +136,14 @@ export class SqliteStore implements Store {
   readonly kind = "sqlite" as const;
   readonly bus = new EventBus();
   readonly db: Database.Database;
+  private readonly path: string;
   private readonly now: () => number;
   private readonly rootOf = new Map<string, string>();
   private readonly st: Record<string, Database.Statement>;
 
   constructor(opts: SqliteStoreOptions) {
     if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
+    this.path = opts.path;
     this.db = new Database(opts.path);
     this.now = opts.now ?? Date.now;
     this.db.pragma("journal_mode = WAL");
@@ -383,6 +386,7 @@ export class SqliteStore implements Store {
   }
 
   async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
+    this.startCheckpointer();
     const now = this.now();
     return this.tx((events) => {
       for (const e of opts.events ?? []) this.append(events, e);
@@ -744,7 +748,23 @@ export class SqliteStore implements Store {
     return rows.map((r) => ({ ...r, resolved_inputs: parseJson(r.resolved_inputs), error: parseJson(r.error) }) as Attempt);
   }
 
+  private checkpointer: BackgroundCheckpointer | undefined;
+
+  /**
+   * A runner is draining work through this store: checkpoint in the background from now on
+   * (see BackgroundCheckpointer). Not for in-memory databases, nor for short-lived CLI commands
+   * that never run tasks.
+   */
+  private startCheckpointer(): void {
+    if (this.checkpointer || this.path === ":memory:" || !this.db.open) return;
+    this.checkpointer = new BackgroundCheckpointer(this.path);
+    this.db.pragma(`wal_autocheckpoint = ${BackgroundCheckpointer.BACKSTOP_PAGES}`);
+  }
+
   async close(): Promise<void> {
+    const checkpointer = this.checkpointer;
+    this.checkpointer = undefined;
+    if (checkpointer) await checkpointer.close();
     if (this.db.open) this.db.close();
   }
 }
