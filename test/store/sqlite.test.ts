@@ -85,4 +85,25 @@ describe("SqliteStore specifics", () => {
     await s.close();
     expect(existsSync(`${path}-wal`)).toBe(false);
   });
+
+  it("finishes a batch larger than one multi-row statement, and a task listed twice once", async () => {
+    const s = new SqliteStore({ path: join(dir, "big-batch.db") });
+    const t = makeTree(Array.from({ length: 70 }, (_, i) => ({ name: `t${i}` })));
+    await s.createTree(t);
+    const claimed = await s.claim({ workerId: "w", limit: 100, leaseMs: 30_000 });
+    expect(claimed).toHaveLength(70);
+    const outcomes = claimed.map((c) => ({ taskId: c.id, workerId: "w", kind: "completed" as const, result: { n: c.name } }));
+    const accepted = await s.finish([...outcomes, outcomes[5]!]);
+    expect(accepted.slice(0, 70).every(Boolean)).toBe(true);
+    expect(accepted[70]).toBe(false);
+    const tasks = await s.getTasks(claimed.map((c) => c.id));
+    expect(tasks.every((x) => x.status === "completed" && (x.result as { n: string }).n === x.name)).toBe(true);
+    const events = (await s.events({ treeId: t.id })).filter((e) => e.type === "task.completed");
+    expect(events).toHaveLength(70);
+    // seqs strictly increase, one per event, across the multi-row inserts
+    const all = await s.events({ treeId: t.id });
+    expect(all.every((e, i) => i === 0 || e.seq === all[i - 1]!.seq + 1)).toBe(true);
+    for (const c of claimed) expect((await s.attempts(c.id)).map((a) => a.outcome)).toEqual(["completed"]);
+    await s.close();
+  });
 });

@@ -25,6 +25,9 @@ export const MAX_LEASE_EXPIRIES = 3;
 type Row = Record<string, any>;
 type PendingEvent = Omit<GroveEvent, "seq">;
 type Done = { id: string; tree_id: string; name: string; status: TaskStatus };
+/** One row of record_attempt.sql; started_at null = now. */
+type AttemptRecord = { task_id: string; attempt: number; worker: string; started_at: number | null; outcome: Attempt["outcome"]; resolved_inputs: string | null; error: string | null };
+const ATTEMPT_TUPLE = "(?, ?, ?, ?, ?, ?, ?, ?)";
 
 const SCOPE_SQL = "(:scope = '' OR owner = :scope OR substr(owner, 1, length(:scope) + 1) = :scope || '/')";
 
@@ -152,8 +155,8 @@ export class SqliteStore implements Store {
     this.db.pragma("foreign_keys = ON");
     this.migrate();
     const names = [
-      "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait", "record_attempt",
-      "record_expired_attempts", "record_cancelled_attempt", "complete", "fail", "retry", "release_dependents", "mark_ready", "skip",
+      "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait",
+      "record_expired_attempts", "record_cancelled_attempt", "fail", "retry", "release_dependents", "mark_ready", "skip",
       "cancel", "heartbeat", "release", "still_held", "recover_expired", "fail_expired", "finish_tree", "retry_reset",
       "pause", "approval_upsert", "decide", "approval_decide", "claim_resume", "approval_delete", "list_approvals",
     ];
@@ -212,19 +215,44 @@ export class SqliteStore implements Store {
     return out;
   }
 
-  private readonly insertEventsSql = sql("insert_events");
-  private readonly insertEventsBySize = new Map<number, Database.Statement>();
-  private static readonly EVENT_BATCH = 32;
+  private readonly multiRowText = new Map<string, string>();
+  private readonly multiRowStatements = new Map<string, Database.Statement>();
+  /** Rows per multi-row statement (binding stays far below SQLite's 32,766-parameter limit). */
+  private static readonly ROWS_PER_STATEMENT = 32;
+
+  /** `name`.sql with its one VALUES row `tuple` repeated n times (complete, record_attempt, insert_events). */
+  private multiRow(name: string, tuple: string, n: number): Database.Statement {
+    const key = `${name}/${n}`;
+    let st = this.multiRowStatements.get(key);
+    if (!st) {
+      let text = this.multiRowText.get(name);
+      if (text === undefined) {
+        text = sql(name);
+        if (!text.includes(tuple)) throw new Error(`${name}.sql has no VALUES row ${tuple}`);
+        this.multiRowText.set(name, text);
+      }
+      st = this.db.prepare(text.replace(tuple, Array.from({ length: n }, () => tuple).join(", ")));
+      this.multiRowStatements.set(key, st);
+    }
+    return st;
+  }
+
+  /** Records ended attempts, ROWS_PER_STATEMENT per statement. */
+  private recordAttempts(rows: readonly AttemptRecord[], now: number): void {
+    const size = SqliteStore.ROWS_PER_STATEMENT;
+    for (let from = 0; from < rows.length; from += size) {
+      const part = rows.slice(from, from + size);
+      const values: unknown[] = [];
+      for (const a of part) values.push(a.task_id, a.attempt, a.worker, a.started_at ?? now, now, a.outcome, a.resolved_inputs, a.error);
+      this.multiRow("record_attempt", ATTEMPT_TUPLE, part.length).run(values);
+    }
+  }
 
   private insertEvents(pending: PendingEvent[]): GroveEvent[] {
     const out: GroveEvent[] = new Array(pending.length);
-    for (let from = 0; from < pending.length; from += SqliteStore.EVENT_BATCH) {
-      const n = Math.min(SqliteStore.EVENT_BATCH, pending.length - from);
-      let st = this.insertEventsBySize.get(n);
-      if (!st) {
-        st = this.db.prepare(this.insertEventsSql.trimEnd() + " " + Array.from({ length: n }, () => "(?, ?, ?, ?, ?)").join(", "));
-        this.insertEventsBySize.set(n, st);
-      }
+    const size = SqliteStore.ROWS_PER_STATEMENT;
+    for (let from = 0; from < pending.length; from += size) {
+      const n = Math.min(size, pending.length - from);
       const values: unknown[] = new Array(n * 5);
       for (let k = 0; k < n; k++) {
         const e = pending[from + k]!;
@@ -234,7 +262,7 @@ export class SqliteStore implements Store {
         values[k * 5 + 3] = JSON.stringify(e.data);
         values[k * 5 + 4] = e.at;
       }
-      const last = Number(st.run(values).lastInsertRowid);
+      const last = Number(this.multiRow("insert_events", "(?, ?, ?, ?, ?)", n).run(values).lastInsertRowid);
       for (let k = 0; k < n; k++) {
         const e = pending[from + k]!;
         out[from + k] = { seq: last - n + 1 + k, tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data, at: e.at };
@@ -472,21 +500,31 @@ export class SqliteStore implements Store {
           : this.st.fail!.get({ id: o.taskId, worker: o.workerId, error, status: o.kind === "cancelled" ? "cancelled" : "failed", now });
       if (row) rows.set(i, row as Row);
     });
-    for (const i of completed) {
-      const o = outcomes[i] as Extract<Outcome, { kind: "completed" }>;
-      // A task listed twice is finished once: the second update finds it no longer running.
-      const r = this.st.complete!.get({ id: o.taskId, worker: o.workerId, result: JSON.stringify(o.result ?? null), now }) as Row | undefined;
-      if (r) rows.set(i, r);
+    // Completions, the hot path: one multi-row statement per ROWS_PER_STATEMENT (complete.sql).
+    // A task listed twice is finished once.
+    const firstOf = new Map<string, number>();
+    for (const i of completed) if (!firstOf.has(outcomes[i]!.taskId)) firstOf.set(outcomes[i]!.taskId, i);
+    const unique = [...firstOf.values()];
+    for (let from = 0; from < unique.length; from += SqliteStore.ROWS_PER_STATEMENT) {
+      const part = unique.slice(from, from + SqliteStore.ROWS_PER_STATEMENT);
+      const values: unknown[] = [now];
+      for (const i of part) {
+        const o = outcomes[i] as Extract<Outcome, { kind: "completed" }>;
+        values.push(o.taskId, JSON.stringify(o.result ?? null), o.workerId);
+      }
+      for (const r of this.multiRow("complete", "(?, ?, ?)", part.length).all(values) as Row[]) rows.set(firstOf.get(r.id as string)!, r);
     }
-    const accepted = outcomes.map((o, i) => rows.has(i) || this.lostLease(o));
-    const attemptRows: Record<string, unknown>[] = [];
+    // A repeat of an outcome applied in this batch is refused like any lost race.
+    const finishedHere = new Set([...rows.keys()].map((i) => outcomes[i]!.taskId));
+    const accepted = outcomes.map((o, i) => rows.has(i) || (finishedHere.has(o.taskId) ? false : this.lostLease(o)));
+    const attemptRows: AttemptRecord[] = [];
     const done: Done[] = [];
     for (const [i, row] of [...rows].sort((a, b) => a[0] - b[0])) {
       const o = outcomes[i]!;
       const attempt = row.attempts as number;
       const error = o.kind === "completed" || o.kind === "waiting_approval" ? null : o.error;
       const outcome: Attempt["outcome"] = o.kind === "completed" ? "completed" : o.kind === "failed" && o.retryAt !== undefined ? "retrying" : o.kind;
-      attemptRows.push({ task_id: o.taskId, attempt, worker: o.workerId, started_at: row.attempt_started_at ?? now, outcome, resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null, error: error ? JSON.stringify(error) : null });
+      attemptRows.push({ task_id: o.taskId, attempt, worker: o.workerId, started_at: row.attempt_started_at ?? null, outcome, resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null, error: error ? JSON.stringify(error) : null });
       const base = { tree_id: row.tree_id as string, task_id: o.taskId, at: now };
       if (o.kind === "waiting_approval") {
         // Not terminal: the tree stays running, dependents keep waiting.
@@ -501,7 +539,7 @@ export class SqliteStore implements Store {
       else this.append(events, { ...base, type: outcome === "cancelled" ? "task.cancelled" : "task.failed", data: { name: row.name, attempt, error } });
       done.push({ id: o.taskId, tree_id: row.tree_id, name: row.name, status: outcome as TaskStatus });
     }
-    for (const a of attemptRows) this.st.record_attempt!.run({ now, ...a });
+    this.recordAttempts(attemptRows, now);
     this.afterTerminal(done, now, events);
     return accepted;
   }
@@ -579,7 +617,7 @@ export class SqliteStore implements Store {
     return this.tx((events) => {
       const rows = this.st.release!.all({ worker: workerId, ids: JSON.stringify(taskIds), now }) as Row[];
       for (const r of rows) {
-        this.st.record_attempt!.run({ now, task_id: r.id, attempt: r.attempts, worker: workerId, started_at: r.attempt_started_at ?? now, outcome: "lost", resolved_inputs: null, error: null });
+        this.recordAttempts([{ task_id: r.id, attempt: r.attempts, worker: workerId, started_at: r.attempt_started_at ?? null, outcome: "lost", resolved_inputs: null, error: null }], now);
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { name: r.name, reason: "released" }, at: now });
       }
       return rows.length;
