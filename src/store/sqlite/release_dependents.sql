@@ -1,8 +1,10 @@
 -- A set of tasks became terminal: every waiting dependent waits for that many fewer; a required
 -- dependency that did not complete marks the dependent to be skipped. One statement per level
--- of the DAG (the caller feeds the dependents skipped here back in as the next set).
-WITH done AS (
-  SELECT d.value ->> 'id' AS id, d.value ->> 'name' AS name, d.value ->> 'ok' AS ok FROM json_each(:done) AS d
+-- of the DAG (the caller feeds the dependents skipped here back in as the next set). The store
+-- repeats the VALUES row (id, name, ok) once per finished task, up to 32 a statement; a dependent
+-- counted down by two statements of one level reaches 0 only in the second.
+WITH done (id, name, ok) AS (
+  VALUES (?, ?, ?)
 ), hit AS (
   SELECT td.task_id, count(*) AS n,
          min(CASE WHEN td.required = 1 AND done.ok = 0 THEN done.name END) AS failed

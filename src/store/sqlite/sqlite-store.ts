@@ -156,7 +156,7 @@ export class SqliteStore implements Store {
     this.migrate();
     const names = [
       "insert_tree", "insert_task", "insert_dep", "insert_wait", "delete_wait",
-      "record_expired_attempts", "record_cancelled_attempt", "fail", "retry", "release_dependents", "mark_ready", "skip",
+      "record_expired_attempts", "record_cancelled_attempt", "fail", "retry", "mark_ready", "skip",
       "cancel", "heartbeat", "release", "still_held", "recover_expired", "fail_expired", "finish_tree", "retry_reset",
       "pause", "approval_upsert", "decide", "approval_decide", "claim_resume", "approval_delete", "list_approvals",
     ];
@@ -566,8 +566,13 @@ export class SqliteStore implements Store {
     let level = initial;
     while (level.length > 0) {
       for (const d of level) this.maybeFinishTree(d.tree_id, d.id, d.status, now, events);
-      const doneJson = JSON.stringify(level.map((d) => ({ id: d.id, name: d.name, ok: d.status === "completed" })));
-      const released = this.st.release_dependents!.all({ done: doneJson }) as Row[];
+      const released: Row[] = [];
+      for (let from = 0; from < level.length; from += SqliteStore.ROWS_PER_STATEMENT) {
+        const part = level.slice(from, from + SqliteStore.ROWS_PER_STATEMENT);
+        const values: unknown[] = [];
+        for (const d of part) values.push(d.id, d.name, d.status === "completed" ? 1 : 0);
+        for (const r of this.multiRow("release_dependents", "(?, ?, ?)", part.length).all(values) as Row[]) released.push(r);
+      }
       const next: Done[] = [];
       for (const r of released) {
         if (r.deps_waiting > 0) continue;
