@@ -184,7 +184,8 @@ export class Runner {
     for (const t of tasks) for (const d of t.dependencies) depIds.add(d.task);
     const deps = depIds.size > 0 ? new Map((await this.store.dependencyOutcomes([...depIds])).map((t) => [t.id, t])) : new Map<string, DependencyRow>();
     for (const task of tasks) {
-      const tree = await this.tree(task.tree_id);
+      // One await per new tree, not per task: the cache answers synchronously.
+      const tree = this.trees.get(task.tree_id) ?? (await this.tree(task.tree_id));
       const dependencies: Record<string, DependencyOutcome> = {};
       for (const d of task.dependencies) {
         const dep = deps.get(d.task);

@@ -64,9 +64,9 @@ describe("SqliteStore specifics", () => {
   it("checkpoints in a background thread while a runner drains work, and leaves no WAL behind on close", async () => {
     const path = join(dir, "checkpoint.db");
     const s = new SqliteStore({ path });
-    const t = makeTree(Array.from({ length: 400 }, (_, i) => ({ name: `t${i}` })));
+    const t = makeTree(Array.from({ length: 800 }, (_, i) => ({ name: `t${i}` })));
     await s.createTree(t);
-    // The runner's path: finish and claim in batches.
+    // The runner's path: finish and claim in batches (100 of them; the thread starts at the 64th).
     let claimed = await s.claim({ workerId: "w", limit: 8, leaseMs: 30_000 });
     while (claimed.length > 0) {
       ({ claimed } = await s.finishAndClaim(
@@ -77,7 +77,7 @@ describe("SqliteStore specifics", () => {
     // The writer no longer checkpoints every 1,000 pages itself...
     expect(s.db.pragma("wal_autocheckpoint", { simple: true })).toBe(10_000);
     // ...the background connection does: the pages reach the main file while the writer's
-    // connection stays open (400 results of 2 KB: well over 800 KB; without the thread they would
+    // connection stays open (800 results of 2 KB: well over 800 KB; without the thread they would
     // stay in the WAL, far below the writer's 10,000-page backstop, until close).
     const deadline = Date.now() + 5_000;
     while (statSync(path).size < 800_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -781,6 +781,17 @@ export class PostgresStore implements Store {
       const error: TaskError = { type: "cancelled", message: opts.reason ?? "cancelled by user" };
       // Cancel everything first, then release: otherwise a parent would be skipped (its children
       // cancelled) before its own turn to be cancelled came.
+      // Running attempts end here, as on SQLite (their workers' late outcomes are refused).
+      await this.run(
+        c,
+        q(
+          "cancel_attempts",
+          `UPDATE attempts a SET finished_at = :now::bigint, outcome = 'cancelled', error = :error::json
+           FROM tasks t
+           WHERE t.id = ANY(:ids::text[]) AND t.status = 'running' AND a.task_id = t.id AND a.attempt = t.attempts AND a.outcome = 'running'`,
+        ),
+        { ids, error: JSON.stringify(error), now },
+      );
       const cancelled = await this.run(c, this.st.cancel, { ids, error: JSON.stringify(error), now });
       cancelled.sort((a, b) => b.created_at - a.created_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       for (const r of cancelled) events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.cancelled", data: { name: r.name, error }, at: now });

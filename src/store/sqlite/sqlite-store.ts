@@ -792,14 +792,16 @@ export class SqliteStore implements Store {
   }
 
   private checkpointer: BackgroundCheckpointer | undefined;
+  private batchesFinished = 0;
 
   /**
-   * A runner is draining work through this store: checkpoint in the background from now on
+   * A runner is draining work through this store (64 batches so far): checkpoint in the background from now on
    * (see BackgroundCheckpointer). Not for in-memory databases, nor for short-lived CLI commands
    * that never run tasks.
    */
   private startCheckpointer(): void {
-    if (this.checkpointer || this.path === ":memory:" || !this.db.open) return;
+    // Small runs (most `grove run`s) end before a checkpoint is due: no thread for them.
+    if (this.checkpointer || ++this.batchesFinished < 64 || this.path === ":memory:" || !this.db.open) return;
     this.checkpointer = new BackgroundCheckpointer(this.path);
     this.db.pragma(`wal_autocheckpoint = ${BackgroundCheckpointer.BACKSTOP_PAGES}`);
   }
