@@ -71,19 +71,26 @@ type Row = Record<string, any>;
 
 const compile = (name: string, source: string): Stmt => compileSql(`grove_${name}`, source);
 
-const fileStmt = (name: string): Stmt => compile(name, readFileSync(join(here, `${name}.sql`), "utf8"));
+const source = (name: string): string => readFileSync(join(here, `${name}.sql`), "utf8");
+const fileStmt = (name: string): Stmt => compile(name, source(name));
+/** claim.sql / claim_tree.sql inside claim_start.sql: the whole claim as one statement. */
+const claimStmt = (name: string): Stmt => compile(name, source("claim_start").replace("/*claim*/", source(name)));
 
 const FILES = [
-  "claim", "claim_tree", "insert_attempts", "complete", "fail", "retry", "finish_refused", "finish_attempt",
+  "complete", "fail", "retry", "finish_refused", "finish_attempt",
   "release_dependents", "finish_tree", "heartbeat", "still_held", "release", "recover_expired", "fail_expired",
-  "cancel", "retry_reset", "insert_tree", "insert_tasks", "insert_deps", "insert_events",
+  "cancel", "retry_reset", "create_tree", "insert_events",
   "pause", "decide", "approval_delete", "list_approvals",
 ] as const;
-type FileName = (typeof FILES)[number];
+type FileName = (typeof FILES)[number] | "claim" | "claim_tree";
 
 let FILE_STMTS: Record<FileName, Stmt> | undefined;
 function fileStmts(): Record<FileName, Stmt> {
-  FILE_STMTS ??= Object.fromEntries(FILES.map((f) => [f, fileStmt(f)])) as Record<FileName, Stmt>;
+  FILE_STMTS ??= {
+    ...(Object.fromEntries(FILES.map((f) => [f, fileStmt(f)])) as Record<(typeof FILES)[number], Stmt>),
+    claim: claimStmt("claim"),
+    claim_tree: claimStmt("claim_tree"),
+  };
   return FILE_STMTS;
 }
 
@@ -166,6 +173,21 @@ interface Done {
 
 type Client = pg.PoolClient;
 
+const isRetryable = (err: unknown): boolean => {
+  const code = (err as { code?: string }).code;
+  return code === "40P01" || code === "40001";
+};
+
+/**
+ * Events inserted by one statement, in the order given, with their seqs: nextval runs in
+ * insertion order (the statements order their rows), so the ascending seqs belong to the events
+ * in that order.
+ */
+function withSeqs(pending: readonly PendingEvent[], rows: readonly Row[], key = "seq"): GroveEvent[] {
+  const seqs = rows.map((r) => r[key] as number).sort((a, b) => a - b);
+  return pending.map((e, i) => ({ seq: seqs[i]!, ...e }));
+}
+
 export interface PostgresStoreOptions {
   /**
    * Connections in this process's pool (default GROVE_PG_POOL_SIZE, else 10); the LISTEN
@@ -208,6 +230,11 @@ export class PostgresStore implements Store {
       connectionString: url,
       max: opts.poolSize ?? defaultPoolSize(),
       types,
+      // Pipeline mode: a query is written as soon as it is issued, without waiting for the
+      // previous one's answer. tx() sends BEGIN with the first statement and the events,
+      // NOTIFY and COMMIT together, so a transaction costs one round trip more than its own
+      // statements instead of three or four. Queries awaited one by one behave as before.
+      pipeline: true,
     });
     // An idle connection that dies (server restart, network) must not crash the process: the
     // pool drops it and the next query opens a new one.
@@ -295,31 +322,47 @@ export class PostgresStore implements Store {
    * Runs `fn` in a transaction. The events it collects are inserted in one statement just before
    * COMMIT, trees that got ready tasks are NOTIFYed (delivered at commit), and after the commit
    * the events are published on `bus` and local waiters woken.
+   *
+   * Round trips (the connection is in pipeline mode): BEGIN goes out with fn's first statement,
+   * and the events insert, `tail`, NOTIFY and COMMIT go out together and are awaited together.
+   * A statement that fails aborts the transaction, so the statements behind it fail too and the
+   * COMMIT rolls back; the first error is thrown. `tail` is a statement that must come after the
+   * events of `fn` (finishAndClaim's claim, which inserts its own task.started events); it
+   * returns the events it inserted, which are published after the others.
    */
-  private async tx<T>(fn: (c: Client, events: PendingEvent[]) => Promise<T>): Promise<T> {
+  private async tx<T>(fn: (c: Client, events: PendingEvent[]) => Promise<T>, tail?: (c: Client) => Promise<GroveEvent[]>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.connect();
       const pending: PendingEvent[] = [];
       let out: T;
       let events: GroveEvent[];
       let readyTrees: string[];
+      const begin = c.query("BEGIN");
+      begin.catch(() => undefined); // awaited below; fn may throw first
       try {
-        await c.query("BEGIN");
         out = await fn(c, pending);
-        events = await this.insertEvents(c, pending);
-        readyTrees = [...new Set(events.filter(makesReady).map((e) => e.tree_id))];
-        if (readyTrees.length > 0) {
-          await this.run(c, q("notify_ready", `SELECT pg_notify('${READY_CHANNEL}', t) FROM unnest(:trees::text[]) AS t`), { trees: readyTrees });
-        }
-        await c.query("COMMIT");
+        await begin;
+        readyTrees = [...new Set(pending.filter(makesReady).map((e) => e.tree_id))];
+        // Issued in this order without awaiting in between: pipeline mode keeps the order.
+        const sent: Promise<unknown>[] = [
+          this.insertEvents(c, pending),
+          tail ? tail(c) : Promise.resolve([]),
+          readyTrees.length > 0 ? this.run(c, q("notify_ready", `SELECT pg_notify('${READY_CHANNEL}', t) FROM unnest(:trees::text[]) AS t`), { trees: readyTrees }) : Promise.resolve(),
+          c.query("COMMIT"),
+        ];
+        const settled = await Promise.allSettled(sent);
+        const failed = settled.find((r) => r.status === "rejected");
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        const [inserted, tailEvents] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [GroveEvent[], GroveEvent[]];
+        events = [...inserted, ...tailEvents];
       } catch (err) {
         let broken: Error | undefined;
+        await begin.catch(() => undefined);
         await c.query("ROLLBACK").catch((e: Error) => {
           broken = e;
         });
         c.release(broken);
-        const code = (err as { code?: string }).code;
-        if ((code === "40P01" || code === "40001") && attempt < TX_RETRIES) continue;
+        if (isRetryable(err) && attempt < TX_RETRIES) continue;
         throw err;
       }
       c.release();
@@ -329,16 +372,28 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * One statement in autocommit (its own transaction), run again on a deadlock or serialisation
+   * failure like tx().
+   */
+  private async autocommit(s: Stmt, values: Record<string, unknown>): Promise<Row[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.run(this.pool, s, values);
+      } catch (err) {
+        if (isRetryable(err) && attempt < TX_RETRIES) continue;
+        throw err;
+      }
+    }
+  }
+
   private async insertEvents(c: Client, pending: PendingEvent[]): Promise<GroveEvent[]> {
     if (pending.length === 0) return [];
     // Payloads travel as JSON text inside the batch (cast to json in SQL): json_to_recordset
     // would refuse a \u0000 escape in a nested value.
     const batch = pending.map((e) => ({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: JSON.stringify(e.data), at: e.at }));
     const rows = await this.run(c, this.st.insert_events, { events: JSON.stringify(batch) });
-    // nextval runs in insertion order (the statement orders by position), so the ascending seqs
-    // belong to the events in the order given.
-    const seqs = rows.map((r) => r.seq as number).sort((a, b) => a - b);
-    return pending.map((e, i) => ({ seq: seqs[i]!, ...e }));
+    return withSeqs(pending, rows);
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -373,33 +428,39 @@ export class PostgresStore implements Store {
   async createTree(tree: NewTree): Promise<Tree> {
     const now = this.now();
     const owner = normalizeScope(tree.owner);
-    await this.tx(async (c, events) => {
-      await this.run(c, this.st.insert_tree, { id: tree.id, name: tree.name, owner, inputs: JSON.stringify(tree.inputs ?? {}), root_id: tree.root_id, now });
-      const tasks = tree.tasks.map((t) => ({
-        id: t.id,
-        parent_id: t.parent_id,
-        name: t.name,
-        executor: t.executor,
-        inputs: JSON.stringify(t.inputs),
-        dependencies: t.dependencies,
-        priority: t.priority,
-        retry: t.retry,
-        timeout_ms: t.timeout_ms,
-        lease_ms: t.lease_ms ?? null,
-        placement: t.placement ?? {},
-        status: (t.dependencies.length === 0 ? "ready" : "pending") as TaskStatus,
-        deps_waiting: t.dependencies.length,
-      }));
-      if (tasks.length > 0) await this.run(c, this.st.insert_tasks, { tree_id: tree.id, owner, now, tasks: JSON.stringify(tasks) });
-      const deps = tree.tasks.flatMap((t) => t.dependencies.map((d) => ({ dep_id: d.task, task_id: t.id, required: d.required })));
-      if (deps.length > 0) await this.run(c, this.st.insert_deps, { deps: JSON.stringify(deps) });
-      for (const t of tasks) {
-        // One event per task: its initial status says whether it is ready.
-        events.push({ tree_id: tree.id, task_id: t.id, type: "task.created", data: { name: t.name, executor: t.executor, status: t.status }, at: now });
-      }
+    const tasks = tree.tasks.map((t) => ({
+      id: t.id,
+      parent_id: t.parent_id,
+      name: t.name,
+      executor: t.executor,
+      inputs: JSON.stringify(t.inputs),
+      dependencies: t.dependencies,
+      priority: t.priority,
+      retry: t.retry,
+      timeout_ms: t.timeout_ms,
+      lease_ms: t.lease_ms ?? null,
+      placement: t.placement ?? {},
+      status: (t.dependencies.length === 0 ? "ready" : "pending") as TaskStatus,
+      deps_waiting: t.dependencies.length,
+    }));
+    const deps = tree.tasks.flatMap((t) => t.dependencies.map((d) => ({ dep_id: d.task, task_id: t.id, required: d.required })));
+    // One statement: tree, tasks, edges, events and NOTIFY (create_tree.sql).
+    const [row] = await this.autocommit(this.st.create_tree, {
+      id: tree.id,
+      name: tree.name,
+      owner,
+      inputs: JSON.stringify(tree.inputs ?? {}),
+      root_id: tree.root_id,
+      now,
+      tasks: JSON.stringify(tasks),
+      deps: JSON.stringify(deps),
     });
     this.rootOf.set(tree.id, tree.root_id);
-    return (await this.getTree(tree.id))!;
+    // One event per task: its initial status says whether it is ready.
+    const created: PendingEvent[] = tasks.map((t) => ({ tree_id: tree.id, task_id: t.id, type: "task.created", data: { name: t.name, executor: t.executor, status: t.status }, at: now }));
+    this.bus.emit(withSeqs(created, (row!.seqs as number[]).map((seq) => ({ seq }))));
+    if (Number(row!.woken) > 0) this.wake();
+    return toTree(row!);
   }
 
   async getTree(id: string, scope?: string): Promise<Tree | undefined> {
@@ -481,45 +542,54 @@ export class PostgresStore implements Store {
   // ---- the hot path -------------------------------------------------------------------------
 
   async claim(o: ClaimOptions): Promise<ClaimedTask[]> {
-    return this.tx(async (c, events) => this.claimIn(c, events, o));
+    // One statement in autocommit (claim_start.sql): no BEGIN/COMMIT round trips, and a claim
+    // that finds nothing writes nothing.
+    const now = o.now ?? this.now();
+    const { tasks, events } = this.claimed(await this.autocommit(this.claimStmt(o), this.claimValues(o, now)), o, now);
+    this.bus.emit(events);
+    return tasks;
   }
 
   async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
     const now = this.now();
-    return this.tx(async (c, events) => {
+    let claimed: ClaimedTask[] = [];
+    const o = opts.claim;
+    // The claim is the transaction's last statement, sent with COMMIT (see tx): it sees the
+    // dependents this finish released, and its task.started events come after the finish's.
+    const tail = o
+      ? async (c: Client) => {
+          const at = o.now ?? now;
+          const r = this.claimed(await this.run(c, this.claimStmt(o), this.claimValues(o, at)), o, at);
+          claimed = r.tasks;
+          return r.events;
+        }
+      : undefined;
+    const accepted = await this.tx(async (c, events) => {
       for (const e of opts.events ?? []) events.push({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at: e.at ?? now });
-      const accepted = outcomes.length > 0 ? await this.finishIn(c, events, outcomes, now) : [];
-      const claimed = opts.claim ? await this.claimIn(c, events, opts.claim) : [];
-      return { accepted, claimed };
-    });
+      return outcomes.length > 0 ? await this.finishIn(c, events, outcomes, now) : [];
+    }, tail);
+    return { accepted, claimed };
   }
 
-  private async claimIn(c: Client, events: PendingEvent[], o: ClaimOptions): Promise<ClaimedTask[]> {
-    const now = o.now ?? this.now();
-    {
-      const rows = await this.run(c, o.treeId ? this.st.claim_tree : this.st.claim, {
-        worker: o.workerId,
-        now,
-        lease_ms: o.leaseMs,
-        tree_id: o.treeId ?? null,
-        labels: JSON.stringify(o.labels ?? {}),
-        limit: o.limit,
-      });
-      if (rows.length === 0) return [];
-      // claim.sql joins each claimed row with its decided approval (resume_* columns).
-      const tasks = rows
-        .map((r): ClaimedTask => {
-          const t: ClaimedTask = toTask(r);
-          if (r.resume_decision) t.resume = resumeOf({ decision: r.resume_decision, decided_by: r.resume_by, reason: r.resume_reason }, r.resume_request, r.resume_state);
-          return t;
-        })
-        .sort(byTaskOrder);
-      await this.run(c, this.st.insert_attempts, { worker: o.workerId, now, rows: JSON.stringify(tasks.map((t) => ({ task_id: t.id, attempt: t.attempts }))) });
-      for (const t of tasks) {
-        events.push({ tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
-      }
-      return tasks;
-    }
+  private claimStmt(o: ClaimOptions): Stmt {
+    return o.treeId ? this.st.claim_tree : this.st.claim;
+  }
+
+  private claimValues(o: ClaimOptions, now: number): Record<string, unknown> {
+    return { worker: o.workerId, now, lease_ms: o.leaseMs, tree_id: o.treeId ?? null, labels: JSON.stringify(o.labels ?? {}), limit: o.limit };
+  }
+
+  /** The rows of claim_start.sql as tasks (with ctx.resume) in claim order, and their task.started events. */
+  private claimed(rows: Row[], o: ClaimOptions, now: number): { tasks: ClaimedTask[]; events: GroveEvent[] } {
+    const tasks = rows
+      .map((r): ClaimedTask => {
+        const t: ClaimedTask = toTask(r);
+        if (r.resume_decision) t.resume = resumeOf({ decision: r.resume_decision, decided_by: r.resume_by, reason: r.resume_reason }, r.resume_request, r.resume_state);
+        return t;
+      })
+      .sort(byTaskOrder);
+    const started = tasks.map((t): PendingEvent => ({ tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now }));
+    return { tasks, events: withSeqs(started, rows, "started_seq") };
   }
 
   async finish(outcomes: readonly Outcome[]): Promise<boolean[]> {
