@@ -208,7 +208,7 @@ describe("PostgresStore specifics", () => {
     await s.finish([{ taskId: a!.id, workerId: "w", kind: "completed", result: null }]);
     const { rows } = await s.pool.query("SELECT name FROM pg_prepared_statements ORDER BY name");
     const names = rows.map((r: { name: string }) => r.name);
-    expect(names).toEqual(expect.arrayContaining(["grove_claim", "grove_complete", "grove_finish_attempt", "grove_release_dependents", "grove_create_tree"]));
+    expect(names).toEqual(expect.arrayContaining(["grove_claim", "grove_finish_completed", "grove_create_tree"]));
   });
 
   it("is what openStore returns for a postgres:// URL", async () => {

@@ -79,7 +79,7 @@ const claimStmt = (name: string): Stmt => compile(name, source("claim_start").re
 const FILES = [
   "complete", "fail", "retry", "finish_refused", "finish_attempt",
   "release_dependents", "finish_tree", "heartbeat", "still_held", "release", "recover_expired", "fail_expired",
-  "cancel", "retry_reset", "create_tree", "insert_events",
+  "cancel", "retry_reset", "create_tree", "insert_events", "finish_completed",
   "pause", "decide", "approval_delete", "list_approvals",
 ] as const;
 type FileName = (typeof FILES)[number] | "claim" | "claim_tree";
@@ -599,6 +599,7 @@ export class PostgresStore implements Store {
   }
 
   private async finishIn(c: Client, events: PendingEvent[], outcomes: readonly Outcome[], now: number): Promise<boolean[]> {
+    if (outcomes.every((o) => o.kind === "completed")) return this.finishCompleted(c, events, outcomes, now);
     {
       // Index of each outcome → the row its transition returned (accepted outcomes only).
       const accepted = new Map<number, Row>();
@@ -624,18 +625,7 @@ export class PostgresStore implements Store {
       });
 
       const result = outcomes.map((_o, i) => accepted.has(i));
-      const refused = result.flatMap((ok, i) => (ok ? [] : [i]));
-      if (refused.length > 0) {
-        const why = await this.run(c, this.st.finish_refused, { refused: JSON.stringify(refused.map((i) => ({ n: i, id: outcomes[i]!.taskId, worker: outcomes[i]!.workerId }))) });
-        for (const w of why) {
-          const o = outcomes[w.n as number]!;
-          if (w.status === null) throw new NotFoundError(`task ${o.taskId} not found`);
-          // Lost the lease (cancelled, or expired and re-claimed): a legitimate race, not an error.
-          if (w.status === "cancelled" || (w.status === "running" && w.lease_owner !== o.workerId)) continue;
-          if (w.held_before) continue;
-          throw new IllegalTransitionError(o.taskId, w.status, o.kind);
-        }
-      }
+      await this.checkRefused(c, outcomes, result);
 
       const attemptRows: Record<string, unknown>[] = [];
       const done: Done[] = [];
@@ -668,6 +658,68 @@ export class PostgresStore implements Store {
   }
 
   /**
+   * finishIn for a batch of successes only: finish_completed.sql completes them, closes their
+   * attempts, completes the trees they are the root of and releases their dependents in one
+   * statement. Only dependents it skipped (a dependency failed earlier) need further levels.
+   */
+  private async finishCompleted(c: Client, events: PendingEvent[], outcomes: readonly Outcome[], now: number): Promise<boolean[]> {
+    const batch = outcomes.map((o) => ({
+      id: o.taskId,
+      worker: o.workerId,
+      result: JSON.stringify((o as { result: unknown }).result ?? null),
+      resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null,
+    }));
+    const rows = await this.run(c, this.st.finish_completed, { now, outcomes: JSON.stringify(batch) });
+    const byId = new Map(rows.filter((r) => r.kind === "done").map((r) => [r.id as string, r]));
+    const accepted: Row[] = [];
+    const result = outcomes.map((o) => {
+      const r = byId.get(o.taskId);
+      if (!r) return false;
+      byId.delete(o.taskId); // a task listed twice is finished once
+      accepted.push(r);
+      return true;
+    });
+    await this.checkRefused(c, outcomes, result);
+    for (const r of accepted) events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.completed", data: { name: r.name, attempt: r.attempts }, at: now });
+    for (const t of rows.filter((r) => r.kind === "tree")) events.push({ tree_id: t.id, task_id: null, type: "tree.completed", data: { root_status: "completed" }, at: now });
+    const skipped = this.releasedEvents(rows.filter((r) => r.kind === "released"), now, events);
+    await this.afterTerminal(c, skipped, now, events);
+    return result;
+  }
+
+  /**
+   * Why outcomes of a finish batch were refused: a lost lease (cancelled, or expired and
+   * re-claimed) is a legitimate race; anything else throws, which rolls the transaction back.
+   */
+  private async checkRefused(c: Client, outcomes: readonly Outcome[], result: readonly boolean[]): Promise<void> {
+    const refused = result.flatMap((ok, i) => (ok ? [] : [i]));
+    if (refused.length === 0) return;
+    const why = await this.run(c, this.st.finish_refused, { refused: JSON.stringify(refused.map((i) => ({ n: i, id: outcomes[i]!.taskId, worker: outcomes[i]!.workerId }))) });
+    for (const w of why) {
+      const o = outcomes[w.n as number]!;
+      if (w.status === null) throw new NotFoundError(`task ${o.taskId} not found`);
+      if (w.status === "cancelled" || (w.status === "running" && w.lease_owner !== o.workerId)) continue;
+      if (w.held_before) continue;
+      throw new IllegalTransitionError(o.taskId, w.status, o.kind);
+    }
+  }
+
+  /** Events of one level of released dependents (by id); returns the skipped ones, the next level. */
+  private releasedEvents(released: Row[], now: number, events: PendingEvent[]): Done[] {
+    released.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const next: Done[] = [];
+    for (const r of released) {
+      if (r.status === "ready") {
+        events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: {}, at: now });
+      } else if (r.status === "skipped") {
+        events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.skipped", data: { name: r.name, error: r.error }, at: now });
+        next.push({ id: r.id, tree_id: r.tree_id, name: r.name, status: "skipped" });
+      }
+    }
+    return next;
+  }
+
+  /**
    * Tasks reached a terminal status: finish the trees whose root they are, and release their
    * dependents (ready, or skipped transitively when a required dependency did not complete),
    * one set-based statement per level of the DAG, in the caller's transaction.
@@ -681,17 +733,7 @@ export class PostgresStore implements Store {
         for (const t of trees) events.push({ tree_id: t.id, task_id: null, type: `tree.${t.status}` as GroveEvent["type"], data: { root_status: t.root_status }, at: now });
       }
       const released = await this.run(c, this.st.release_dependents, { now, done: JSON.stringify(level.map((d) => ({ id: d.id, name: d.name, ok: d.status === "completed" }))) });
-      released.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      const next: Done[] = [];
-      for (const r of released) {
-        if (r.status === "ready") {
-          events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: {}, at: now });
-        } else if (r.status === "skipped") {
-          events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.skipped", data: { name: r.name, error: r.error }, at: now });
-          next.push({ id: r.id, tree_id: r.tree_id, name: r.name, status: "skipped" });
-        }
-      }
-      level = next;
+      level = this.releasedEvents(released, now, events);
     }
   }
 
