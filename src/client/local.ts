@@ -66,7 +66,7 @@ export class Grove {
     // Executors given `machine: NAME` (command, ssh, agent) find it in this store's registry,
     // scoped to the task's owner; the SDK's agent calls use this Grove's scope.
     if (machines) registerMachineExecutors(this.registry, machines.resolver);
-    this.registry.register(makeAgentExecutor(machines ? { resolveMachine: machines.resolver } : {}), { override: true });
+    this.registry.register(makeAgentExecutor(machines ? { resolveMachine: machines.resolver } : {}), { override: true, builtin: true });
     this.agent = machines ? new AgentClient((name) => machines.resolve(name, this.scope)) : new AgentClient();
     for (const ex of opts.executors ?? []) this.registry.register(ex, { override: true });
     this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
