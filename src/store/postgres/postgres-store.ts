@@ -324,37 +324,35 @@ export class PostgresStore implements Store {
    * the events are published on `bus` and local waiters woken.
    *
    * Round trips (the connection is in pipeline mode): BEGIN goes out with fn's first statement,
-   * and the events insert, `tail`, NOTIFY and COMMIT go out together and are awaited together.
-   * A statement that fails aborts the transaction, so the statements behind it fail too and the
-   * COMMIT rolls back; the first error is thrown. `tail` is a statement that must come after the
-   * events of `fn` (finishAndClaim's claim, which inserts its own task.started events); it
-   * returns the events it inserted, which are published after the others.
+   * and the events insert, NOTIFY and COMMIT go out together. A statement that fails aborts the
+   * transaction, so the statements behind it fail too and the COMMIT rolls back; the first error
+   * is thrown. Events that fn's own statements inserted (finishAndClaim's claim) go in
+   * `inserted`, and are published before the others.
    */
-  private async tx<T>(fn: (c: Client, events: PendingEvent[]) => Promise<T>, tail?: (c: Client) => Promise<GroveEvent[]>): Promise<T> {
+  private async tx<T>(fn: (c: Client, events: PendingEvent[], inserted: GroveEvent[]) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.connect();
       const pending: PendingEvent[] = [];
+      const inserted: GroveEvent[] = [];
       let out: T;
       let events: GroveEvent[];
       let readyTrees: string[];
       const begin = c.query("BEGIN");
       begin.catch(() => undefined); // awaited below; fn may throw first
       try {
-        out = await fn(c, pending);
+        out = await fn(c, pending, inserted);
         await begin;
         readyTrees = [...new Set(pending.filter(makesReady).map((e) => e.tree_id))];
         // Issued in this order without awaiting in between: pipeline mode keeps the order.
         const sent: Promise<unknown>[] = [
           this.insertEvents(c, pending),
-          tail ? tail(c) : Promise.resolve([]),
           readyTrees.length > 0 ? this.run(c, q("notify_ready", `SELECT pg_notify('${READY_CHANNEL}', t) FROM unnest(:trees::text[]) AS t`), { trees: readyTrees }) : Promise.resolve(),
           c.query("COMMIT"),
         ];
         const settled = await Promise.allSettled(sent);
         const failed = settled.find((r) => r.status === "rejected");
         if (failed) throw (failed as PromiseRejectedResult).reason;
-        const [inserted, tailEvents] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [GroveEvent[], GroveEvent[]];
-        events = [...inserted, ...tailEvents];
+        events = [...inserted, ...(settled[0] as PromiseFulfilledResult<GroveEvent[]>).value];
       } catch (err) {
         let broken: Error | undefined;
         await begin.catch(() => undefined);
@@ -552,23 +550,27 @@ export class PostgresStore implements Store {
 
   async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
     const now = this.now();
-    let claimed: ClaimedTask[] = [];
     const o = opts.claim;
-    // The claim is the transaction's last statement, sent with COMMIT (see tx): it sees the
-    // dependents this finish released, and its task.started events come after the finish's.
-    const tail = o
-      ? async (c: Client) => {
-          const at = o.now ?? now;
-          const r = this.claimed(await this.run(c, this.claimStmt(o), this.claimValues(o, at)), o, at);
-          claimed = r.tasks;
-          return r.events;
-        }
-      : undefined;
-    const accepted = await this.tx(async (c, events) => {
+    return this.tx(async (c, events, inserted) => {
+      // The claim goes first, in the same round trip as BEGIN and the finish's first statement
+      // (pipeline mode). The finish takes the row locks other workers wait for — a tree root's,
+      // which every completion in the tree decrements — so the claim should not run while they
+      // are held: they are held from the finish to the COMMIT, which follows it directly. The
+      // cost: a dependent this finish releases is claimed by the next claim, not by this one.
+      const at = o?.now ?? now;
+      const claim = o ? this.run(c, this.claimStmt(o), this.claimValues(o, at)) : Promise.resolve([]);
+      claim.catch(() => undefined); // awaited below; the finish may throw first
       for (const e of opts.events ?? []) events.push({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at: e.at ?? now });
-      return outcomes.length > 0 ? await this.finishIn(c, events, outcomes, now) : [];
-    }, tail);
-    return { accepted, claimed };
+      let accepted: boolean[];
+      try {
+        accepted = outcomes.length > 0 ? await this.finishIn(c, events, outcomes, now) : [];
+      } finally {
+        await claim.catch(() => undefined);
+      }
+      const r = o ? this.claimed(await claim, o, at) : { tasks: [], events: [] };
+      inserted.push(...r.events);
+      return { accepted, claimed: r.tasks };
+    });
   }
 
   private claimStmt(o: ClaimOptions): Stmt {
