@@ -272,6 +272,9 @@ export class PostgresStore implements Store {
   private async migrate(): Promise<void> {
     const dir = join(here, "migrations");
     const files = readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+    // The common case, every migration applied already, is one read without the lock: workers
+    // starting together would otherwise queue on the advisory lock one after the other.
+    if (await this.applied(files)) return;
     const c = await this.pool.connect();
     let broken: Error | undefined;
     try {
@@ -304,6 +307,17 @@ export class PostgresStore implements Store {
       // A connection in doubt is destroyed (which also drops a session lock it may still hold).
       c.release(broken);
     }
+  }
+
+  /** Whether every migration file is recorded as applied (false when the table is missing). */
+  private async applied(files: string[]): Promise<boolean> {
+    const rows = await this.pool.query("SELECT version FROM schema_migrations").then(
+      (r) => r.rows as Row[],
+      () => null,
+    );
+    if (!rows) return false;
+    const done = new Set(rows.map((r) => r.version as number));
+    return files.every((f) => done.has(Number.parseInt(f, 10)));
   }
 
   // ---- plumbing -----------------------------------------------------------------------------
@@ -586,6 +600,7 @@ export class PostgresStore implements Store {
     const tasks = rows
       .map((r): ClaimedTask => {
         const t: ClaimedTask = toTask(r);
+        t.tree = { id: r.tree_id, name: r.tree_name, inputs: r.tree_inputs };
         if (r.resume_decision) t.resume = resumeOf({ decision: r.resume_decision, decided_by: r.resume_by, reason: r.resume_reason }, r.resume_request, r.resume_state);
         return t;
       })
