@@ -16,6 +16,8 @@ WHERE id IN (
     -- The common unplaced case is decided without jsonb: with a bare `@>` the planner could not
     -- estimate the filter and left the ready index for a scan (58–133 ms per claim, measured).
     AND CASE WHEN t.placement = '{}'::jsonb THEN true ELSE :labels::jsonb @> t.placement END
+    -- finishAndClaim claims before it finishes: never a task of the batch being finished.
+    AND t.id <> ALL(:exclude::text[])
   ORDER BY t.priority, t.created_at, t.id
   LIMIT :limit::integer
   FOR UPDATE SKIP LOCKED

@@ -12,6 +12,8 @@ WHERE id IN (
     AND t.status = 'ready'
     AND t.run_after <= :now::bigint
     AND :labels::jsonb @> t.placement
+    -- finishAndClaim claims before it finishes: never a task of the batch being finished.
+    AND t.id <> ALL(:exclude::text[])
   ORDER BY t.priority, t.created_at, t.id
   LIMIT :limit::integer
   FOR UPDATE SKIP LOCKED

@@ -6,7 +6,8 @@
 -- next level). The CTEs touch different rows (running tasks, then pending dependents), and the
 -- dependents' new values are computed from their rows as this statement locked them.
 WITH o AS MATERIALIZED (
-  SELECT * FROM json_to_recordset(:outcomes::json) AS o(id text, worker text, result text, resolved_inputs text)
+  SELECT * FROM ROWS FROM (json_to_recordset(:outcomes::json) AS (id text, worker text, result text, resolved_inputs text))
+  WITH ORDINALITY AS o(id, worker, result, resolved_inputs, n)
 ), done AS (
   UPDATE tasks t
   SET status = 'completed', result = o.result::json, error = NULL, finished_at = :now::bigint,
@@ -56,6 +57,8 @@ WITH o AS MATERIALIZED (
     AND t.id = ANY(ARRAY(SELECT task_id FROM hit))
   RETURNING t.id, t.tree_id, t.name, t.status, t.error
 )
+-- finish_commit.sql replaces what follows (the statements share the CTEs above).
+/*select*/
 SELECT 'done' AS kind, id, tree_id, name, attempts, NULL AS status, NULL::json AS error FROM done
 UNION ALL
 SELECT 'tree', id, id, NULL, NULL, 'completed', NULL FROM tree

@@ -75,6 +75,8 @@ const source = (name: string): string => readFileSync(join(here, `${name}.sql`),
 const fileStmt = (name: string): Stmt => compile(name, source(name));
 /** claim.sql / claim_tree.sql inside claim_start.sql: the whole claim as one statement. */
 const claimStmt = (name: string): Stmt => compile(name, source("claim_start").replace("/*claim*/", source(name)));
+/** finish_completed.sql's CTEs with finish_commit.sql's events, NOTIFY and checks. */
+const finishCommitStmt = (): Stmt => compile("finish_commit", source("finish_completed").split("/*select*/")[0]! + source("finish_commit"));
 
 const FILES = [
   "complete", "fail", "retry", "finish_refused", "finish_attempt",
@@ -82,7 +84,7 @@ const FILES = [
   "cancel", "retry_reset", "create_tree", "insert_events", "finish_completed",
   "pause", "decide", "approval_delete", "list_approvals",
 ] as const;
-type FileName = (typeof FILES)[number] | "claim" | "claim_tree";
+type FileName = (typeof FILES)[number] | "claim" | "claim_tree" | "finish_commit";
 
 let FILE_STMTS: Record<FileName, Stmt> | undefined;
 function fileStmts(): Record<FileName, Stmt> {
@@ -90,6 +92,7 @@ function fileStmts(): Record<FileName, Stmt> {
     ...(Object.fromEntries(FILES.map((f) => [f, fileStmt(f)])) as Record<(typeof FILES)[number], Stmt>),
     claim: claimStmt("claim"),
     claim_tree: claimStmt("claim_tree"),
+    finish_commit: finishCommitStmt(),
   };
   return FILE_STMTS;
 }
@@ -563,6 +566,73 @@ export class PostgresStore implements Store {
   }
 
   async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
+    if (outcomes.length > 0 && outcomes.every((o) => o.kind === "completed")) {
+      try {
+        return await this.finishAndClaimInOneTrip(outcomes, opts);
+      } catch (err) {
+        // GR001: finish_commit.sql found a case for the general path below (nothing was kept).
+        if ((err as { code?: string }).code !== "GR001") throw err;
+      }
+    }
+    return this.finishAndClaimInTx(outcomes, opts);
+  }
+
+  /**
+   * finishAndClaim for a batch of successes in ONE round trip: BEGIN, the buffered log events,
+   * the claim, finish_commit.sql (the finish with its events and NOTIFY) and COMMIT are written
+   * together (pipeline mode). Nothing is decided on this side between them: finish_commit.sql
+   * checks what finishIn would check and raises GR001 when the batch needs the general path, and
+   * then the whole transaction rolls back. The row locks the finish takes (a tree root's) are
+   * held from the finish to the COMMIT that directly follows it, not across a round trip.
+   */
+  private async finishAndClaimInOneTrip(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
+    const now = this.now();
+    const o = opts.claim;
+    const at = o?.now ?? now;
+    const logs: PendingEvent[] = (opts.events ?? []).map((e) => ({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at: e.at ?? now }));
+    const batch = outcomes.map((x) => ({
+      id: x.taskId,
+      worker: x.workerId,
+      result: JSON.stringify((x as { result: unknown }).result ?? null),
+      resolved_inputs: x.resolvedInputs ? JSON.stringify(x.resolvedInputs) : null,
+    }));
+    for (let attempt = 1; ; attempt++) {
+      const c = await this.pool.connect();
+      // Written in this order without awaiting in between (each call sends its query at once).
+      const sent = [
+        c.query("BEGIN"),
+        this.insertEvents(c, logs),
+        o ? this.run(c, this.claimStmt(o), this.claimValues(o, at, outcomes)) : Promise.resolve([]),
+        this.run(c, this.st.finish_commit, { now, outcomes: JSON.stringify(batch) }),
+        c.query("COMMIT"),
+      ] as const;
+      const settled = await Promise.allSettled(sent);
+      const failed = settled.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+      if (failed) {
+        // A failed statement aborted the transaction and the COMMIT rolled it back.
+        let broken: Error | undefined;
+        await c.query("ROLLBACK").catch((e: Error) => {
+          broken = e;
+        });
+        c.release(broken);
+        if (isRetryable(failed.reason) && attempt < TX_RETRIES) continue;
+        throw failed.reason;
+      }
+      c.release();
+      const value = <V>(i: number) => (settled[i] as PromiseFulfilledResult<V>).value;
+      const claimed = o ? this.claimed(value<Row[]>(2), o, at) : { tasks: [], events: [] };
+      const fin = value<Row[]>(3)[0]!;
+      const finished = ((fin.events ?? []) as GroveEvent[]).map((e) => ({ ...e, at: now }));
+      this.bus.emit([...value<GroveEvent[]>(1), ...claimed.events, ...finished].sort((x, y) => x.seq - y.seq));
+      if (Number(fin.woken) > 0) this.wake();
+      // Every outcome was accepted (else GR001); a task listed twice is finished once.
+      const seen = new Set<string>();
+      const accepted = outcomes.map((x) => !seen.has(x.taskId) && Boolean(seen.add(x.taskId)));
+      return { accepted, claimed: claimed.tasks };
+    }
+  }
+
+  private async finishAndClaimInTx(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
     const now = this.now();
     const o = opts.claim;
     return this.tx(async (c, events, inserted) => {
@@ -572,7 +642,7 @@ export class PostgresStore implements Store {
       // are held: they are held from the finish to the COMMIT, which follows it directly. The
       // cost: a dependent this finish releases is claimed by the next claim, not by this one.
       const at = o?.now ?? now;
-      const claim = o ? this.run(c, this.claimStmt(o), this.claimValues(o, at)) : Promise.resolve([]);
+      const claim = o ? this.run(c, this.claimStmt(o), this.claimValues(o, at, outcomes)) : Promise.resolve([]);
       claim.catch(() => undefined); // awaited below; the finish may throw first
       for (const e of opts.events ?? []) events.push({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at: e.at ?? now });
       let accepted: boolean[];
@@ -591,8 +661,9 @@ export class PostgresStore implements Store {
     return o.treeId ? this.st.claim_tree : this.st.claim;
   }
 
-  private claimValues(o: ClaimOptions, now: number): Record<string, unknown> {
-    return { worker: o.workerId, now, lease_ms: o.leaseMs, tree_id: o.treeId ?? null, labels: JSON.stringify(o.labels ?? {}), limit: o.limit };
+  /** `exclude`: the tasks of the batch the same transaction finishes (claimed before it). */
+  private claimValues(o: ClaimOptions, now: number, exclude: readonly Outcome[] = []): Record<string, unknown> {
+    return { worker: o.workerId, now, lease_ms: o.leaseMs, tree_id: o.treeId ?? null, labels: JSON.stringify(o.labels ?? {}), limit: o.limit, exclude: exclude.map((x) => x.taskId) };
   }
 
   /** The rows of claim_start.sql as tasks (with ctx.resume) in claim order, and their task.started events. */
