@@ -20,10 +20,14 @@ import type { MachineStore } from "../machine-store.js";
 //
 // - Every state transition is one SQL file next to this one, run as a named (prepared) statement.
 //   The files use `:name` parameters, compiled once to `$n` here.
-// - Hot paths are set-based: a claim is one UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
-//   LOCKED); a finish batch is one transaction of one UPDATE per outcome kind, one for the
-//   attempt rows, and one per level of released dependents (pending → ready | skipped), so the
-//   dependents a completion frees are released in the completion's own transaction.
+// - Hot paths are set-based and counted in round trips: a claim is one statement (claim_start.sql:
+//   UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) with its attempt rows and events), a
+//   createTree one statement (create_tree.sql), and finishAndClaim of a batch of successes one
+//   round trip (finish_commit.sql, pipelined with BEGIN, the claim and COMMIT). Other finish
+//   batches are one transaction of one UPDATE per outcome kind, one for the attempt rows, and one
+//   per level of released dependents (pending → ready | skipped). Either way the dependents a
+//   completion frees are released in the completion's own transaction.
+// - The pool's connections are in pg's pipeline mode (see tx()).
 // - Wake-ups: a transaction that made tasks ready sends `NOTIFY grove_ready, '<tree id>'` (delivered
 //   on commit only). waitForWork() LISTENs on one dedicated connection per store; the caller's
 //   timeout is the polling backstop.
