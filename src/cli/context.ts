@@ -10,7 +10,7 @@ import type { GlobalOptions } from "./program.js";
 export async function loadRegistry(opts: GlobalOptions): Promise<ExecutorRegistry> {
   const registry = globalRegistry.clone();
   registerBuiltins(registry);
-  registry.register(agentExecutor, { override: true });
+  registry.register(agentExecutor, { override: true, builtin: true });
   for (const ex of await loadExecutors(opts.executors)) registry.register(ex, { override: true });
   return registry;
 }

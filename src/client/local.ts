@@ -6,7 +6,7 @@ import type { BaseTaskClass, Executor, RuntimeSettings } from "../core/executor.
 import { DEFAULT_SETTINGS } from "../core/executor.js";
 import { ExecutorRegistry, globalRegistry } from "../core/registry.js";
 import { normalizeScope } from "../core/scope.js";
-import type { GroveEvent, Task, Tree } from "../core/types.js";
+import type { GroveEvent, NewTree, Task, Tree } from "../core/types.js";
 import { Runner } from "../engine/runner.js";
 import { makeAgentExecutor } from "../agent/executor.js";
 import { registerBuiltins, registerMachineExecutors } from "../executors/index.js";
@@ -14,7 +14,7 @@ import { MachineRegistry } from "../machines/registry.js";
 import { hasMachines } from "../store/machine-store.js";
 import { openStore, type Store } from "../store/index.js";
 import type { PendingApproval, TaskFilter } from "../store/store.js";
-import { loadTree, parseTreeText } from "../tree/index.js";
+import { loadTree, MachinesNeeded, parseTreeText, type FleetMachine } from "../tree/index.js";
 import { AgentClient } from "./agent.js";
 import { RemoteGrove, type RemoteOptions } from "./remote.js";
 import { summarizeApproval, treeResult, type TreeResult } from "./result.js";
@@ -66,7 +66,7 @@ export class Grove {
     // Executors given `machine: NAME` (command, ssh, agent) find it in this store's registry,
     // scoped to the task's owner; the SDK's agent calls use this Grove's scope.
     if (machines) registerMachineExecutors(this.registry, machines.resolver);
-    this.registry.register(makeAgentExecutor(machines ? { resolveMachine: machines.resolver } : {}), { override: true });
+    this.registry.register(makeAgentExecutor(machines ? { resolveMachine: machines.resolver } : {}), { override: true, builtin: true });
     this.agent = machines ? new AgentClient((name) => machines.resolve(name, this.scope)) : new AgentClient();
     for (const ex of opts.executors ?? []) this.registry.register(ex, { override: true });
     this.settings = { ...DEFAULT_SETTINGS, ...opts.settings };
@@ -100,8 +100,15 @@ export class Grove {
 
   /** Validates a tree definition (grove or apflow format) and stores it; returns the new tree. */
   async createTree(doc: unknown, opts: { name?: string; inputs?: Record<string, unknown> } = {}): Promise<Tree> {
-    const machines = await this.machines?.fleetView(this.scope);
-    const tree = loadTree(doc, { registry: this.registry, owner: this.scope, defaultName: opts.name ?? "tree", machines });
+    const load = (machines?: readonly FleetMachine[] | "on-demand") => loadTree(doc, { registry: this.registry, owner: this.scope, defaultName: opts.name ?? "tree", machines });
+    let tree: NewTree;
+    try {
+      // The machine list is read only for a tree with fleet tasks (one query less per tree).
+      tree = load(this.machines ? "on-demand" : undefined);
+    } catch (err) {
+      if (!(err instanceof MachinesNeeded) || !this.machines) throw err;
+      tree = load(await this.machines.fleetView(this.scope));
+    }
     if (opts.inputs) tree.inputs = { ...tree.inputs, ...opts.inputs };
     return this.store.createTree(tree);
   }

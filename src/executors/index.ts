@@ -41,7 +41,7 @@ export const builtinExecutors: readonly Executor[] = [command, http, aggregate, 
  * in it (user modules included, subject to its allow-list).
  */
 export function registerBuiltins(registry: ExecutorRegistry): void {
-  for (const ex of builtinExecutors) registry.register(ex === generate ? makeGenerateExecutor({ registry }) : ex, { override: true });
+  for (const ex of builtinExecutors) registry.register(ex === generate ? makeGenerateExecutor({ registry }) : ex, { override: true, builtin: true });
 }
 
 /**
@@ -49,6 +49,6 @@ export function registerBuiltins(registry: ExecutorRegistry): void {
  * `resolveMachine` (a MachineRegistry's resolver), so they find the machines of the task's owner.
  */
 export function registerMachineExecutors(registry: ExecutorRegistry, resolveMachine: ResolveMachine): void {
-  registry.register(makeCommandExecutor({ resolveMachine }), { override: true });
-  registry.register(makeSshExecutor({ resolveMachine }), { override: true });
+  registry.register(makeCommandExecutor({ resolveMachine }), { override: true, builtin: true });
+  registry.register(makeSshExecutor({ resolveMachine }), { override: true, builtin: true });
 }

@@ -37,7 +37,14 @@ export type Outcome =
  * since: the engine hands it to the executor as `ctx.resume`. It stays set on every later claim
  * (a lease expiry, an automatic retry) until the task pauses again or `grove tasks retry` resets it.
  */
-export type ClaimedTask = Task & { resume?: ApprovalResume };
+export type ClaimedTask = Task & {
+  resume?: ApprovalResume;
+  /**
+   * The task's tree as an executor sees it (name and inputs never change), when the store read it
+   * with the claim (PostgreSQL does, in the claim statement): a runner can skip its own getTree.
+   */
+  tree?: Pick<Tree, "id" | "name" | "inputs">;
+};
 
 /** A task waiting for a human decision, as `grove tasks approvals` lists it. */
 export interface PendingApproval {

@@ -44,8 +44,15 @@ function usable(machines: readonly FleetMachine[], owner: string): Map<string, F
   return byName;
 }
 
+/**
+ * Thrown by expandFleets given `machines: "on-demand"` when the tree has a fleet task: the caller
+ * reads the machine list and loads the tree again. Trees without fleet tasks (most) thus cost no
+ * read of the registry.
+ */
+export class MachinesNeeded extends Error {}
+
 /** Expands every fleet task of a draft in place (children are appended, so indices hold). */
-export function expandFleets(draft: DraftTree, registry: ExecutorRegistry, owner: string, machines?: readonly FleetMachine[]): void {
+export function expandFleets(draft: DraftTree, registry: ExecutorRegistry, owner: string, machines?: readonly FleetMachine[] | "on-demand"): void {
   const count = draft.tasks.length;
   let visible: Map<string, FleetMachine> | undefined;
   for (let i = 0; i < count; i++) {
@@ -53,6 +60,7 @@ export function expandFleets(draft: DraftTree, registry: ExecutorRegistry, owner
     const hasList = "machines" in t.inputs && takesMachine(registry, t.executor, "machines");
     const hasLabels = "labels" in t.inputs && takesMachine(registry, t.executor, "labels");
     if (!hasList && !hasLabels) continue;
+    if (machines === "on-demand") throw new MachinesNeeded("this tree has fleet tasks: load it again with the machine list");
     const label = `task ${quote(t.name)}`;
     const fail = (field: string, message: string): never => {
       throw new InputError(`${label}: ${field} ${message}`, `${t.where}.${field}`);

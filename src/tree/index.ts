@@ -21,4 +21,4 @@ export {
   type ResolvedDependency,
   type DependencyOrigin,
 } from "./validate.js";
-export { expandFleets, FLEET_EXECUTOR, type FleetMachine } from "./fleet.js";
+export { expandFleets, FLEET_EXECUTOR, MachinesNeeded, type FleetMachine } from "./fleet.js";

@@ -79,8 +79,9 @@ export interface LoadTreeOptions {
   /**
    * The machines the caller sees (MachineRegistry.fleetView): lets fleet tasks (`machines: […]`,
    * `labels: {…}`) be checked and expanded. Without it, names are not checked and labels fail.
+   * "on-demand": the caller has not read them; a tree with fleet tasks throws MachinesNeeded.
    */
-  machines?: readonly FleetMachine[];
+  machines?: readonly FleetMachine[] | "on-demand";
 }
 
 type Obj = Record<string, unknown>;

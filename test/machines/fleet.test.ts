@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ExecutorRegistry } from "../../src/core/registry.js";
 import { registerBuiltins } from "../../src/executors/index.js";
-import { loadTree, type FleetMachine } from "../../src/tree/index.js";
+import { Grove } from "../../src/client/local.js";
+import { loadTree, MachinesNeeded, type FleetMachine } from "../../src/tree/index.js";
 import { grove, tempDir } from "../helpers/cli.js";
 import { startSshd, sshdMissing, type Sshd } from "../helpers/sshd.js";
 import { startFakeOpenAI, type FakeRequest } from "../helpers/fake-openai.js";
@@ -35,6 +36,20 @@ describe("fleet fan-out in tree normalisation", () => {
       { task: byName["disk@web1"]!.id, required: false },
       { task: byName["disk@web2"]!.id, required: false },
     ]);
+  });
+
+  it("asks for the machine list (on demand) only when the tree has a fleet task", async () => {
+    const opts = { registry, owner: "acme/ops", defaultName: "t", machines: "on-demand" as const };
+    expect(() => loadTree(doc({ labels: { role: "web" } }), opts)).toThrow(MachinesNeeded);
+    expect(loadTree(doc({}), opts).tasks.map((t) => t.name)).toEqual(["disk"]);
+    // Grove.createTree reads the list then, and expands as before.
+    const g = await Grove.local({ db: ":memory:" });
+    try {
+      const tree = await g.createTree(doc({ machines: ["local"] }));
+      expect((await g.store.treeTasks(tree.id)).map((t) => t.name).sort()).toEqual(["disk", "disk@local"]);
+    } finally {
+      await g.close();
+    }
   });
 
   it("names the field of a machine the owner may not use, or labels matching none", () => {

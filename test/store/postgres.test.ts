@@ -200,6 +200,58 @@ describe("PostgresStore specifics", () => {
     expect(await run(await openOn(await server.createDatabase()))).toEqual(expected);
   });
 
+  // finishAndClaim finishes a batch of successes in one round trip (finish_commit.sql) and falls
+  // back to the general path when a dependent gets skipped or an outcome is refused: both paths
+  // must store what the SQLite store stores.
+  it("finishAndClaim stores the same as the SQLite store, on its one-trip path and its fallbacks", async () => {
+    const run = async (s: Store) => {
+      const t = makeTree([{ name: "a" }, { name: "b" }, { name: "c", deps: ["a", "b"] }, { name: "d" }, { name: "e", deps: ["d"] }, { name: "root", deps: ["c", ["e", false]] }]);
+      await s.createTree(t);
+      const name = Object.fromEntries(Object.entries(t.ids).map(([k, v]) => [v, k]));
+      const claim = { workerId: "w", limit: 10, leaseMs: 1000 };
+      const first = await s.claim(claim);
+      const id = (n: string) => first.find((x) => x.name === n)!.id;
+      // a fails: c is left waiting for b with a failed dependency.
+      await s.finish([{ taskId: id("a"), workerId: "w", kind: "failed", error: { type: "exit_code", message: "m" } }]);
+      // one trip: d completes (e becomes ready), with a log event first; nothing new to claim yet.
+      const r1 = await s.finishAndClaim([{ taskId: id("d"), workerId: "w", kind: "completed", result: { v: 1 }, resolvedInputs: { q: 1 } }], {
+        events: [{ tree_id: t.id, task_id: id("d"), type: "task.log", data: { message: "hi" } }],
+        claim,
+      });
+      // fallback (a dependent skipped): b completes, so c is skipped, and the root with it.
+      const r2 = await s.finishAndClaim([{ taskId: id("b"), workerId: "w", kind: "completed", result: 2 }], { claim });
+      // fallback (refused): a task this worker does not hold, and one it does (e, claimed by r1 or r2).
+      const e = [...r1.claimed, ...r2.claimed].find((x) => x.name === "e")!;
+      const r3 = await s.finishAndClaim([{ taskId: id("d"), workerId: "w", kind: "completed", result: 3 }, { taskId: e.id, workerId: "w", kind: "completed", result: 4 }], { claim });
+      const events = (await s.events({ treeId: t.id })).map((x) => `${x.type} ${x.task_id ? name[x.task_id] : "-"} ${JSON.stringify(x.data)}`);
+      const tasks = (await s.listTasks({ treeId: t.id })).map((x) => [x.name, x.status, x.attempts, x.error, x.result]);
+      const attempts = [];
+      for (const tid of Object.values(t.ids)) for (const a of await s.attempts(tid)) attempts.push([name[a.task_id], a.attempt, a.outcome, a.resolved_inputs, a.error]);
+      return {
+        accepted: [r1.accepted, r2.accepted, r3.accepted],
+        claimed: [r1, r2, r3].map((r) => r.claimed.map((x) => x.name)).flat().sort(),
+        tree: (await s.getTree(t.id))!.status,
+        tasks: tasks.sort(),
+        attempts: attempts.sort(),
+        events: events.sort(),
+      };
+    };
+    const sqlite = new SqliteStore({ path: ":memory:" });
+    const expected = await run(sqlite);
+    await sqlite.close();
+    expect(await run(await openOn(await server.createDatabase()))).toEqual(expected);
+  });
+
+  it("finishAndClaim of a completion that is an illegal transition throws and keeps nothing, claim included", async () => {
+    const s = await openOn(await server.createDatabase());
+    const t = makeTree([{ name: "a" }, { name: "b" }]);
+    await s.createTree(t);
+    // a was never claimed: completing it is illegal, and the batch's claim is rolled back with it.
+    await expect(s.finishAndClaim([{ taskId: t.ids.a!, workerId: "w", kind: "completed", result: 1 }], { claim: { workerId: "w", limit: 10, leaseMs: 1000 } })).rejects.toThrow();
+    expect((await s.listTasks({ treeId: t.id })).map((x) => x.status)).toEqual(["ready", "ready"]);
+    expect((await s.events({ treeId: t.id })).map((e) => e.type)).toEqual(["task.created", "task.created"]);
+  });
+
   it("runs its statements as prepared statements", async () => {
     const s = await openOn(await server.createDatabase(), { poolSize: 1 });
     const t = makeTree([{ name: "a" }]);
@@ -208,7 +260,7 @@ describe("PostgresStore specifics", () => {
     await s.finish([{ taskId: a!.id, workerId: "w", kind: "completed", result: null }]);
     const { rows } = await s.pool.query("SELECT name FROM pg_prepared_statements ORDER BY name");
     const names = rows.map((r: { name: string }) => r.name);
-    expect(names).toEqual(expect.arrayContaining(["grove_claim", "grove_insert_attempts", "grove_complete", "grove_finish_attempt", "grove_release_dependents", "grove_insert_events", "grove_insert_tasks"]));
+    expect(names).toEqual(expect.arrayContaining(["grove_claim", "grove_finish_completed", "grove_create_tree"]));
   });
 
   it("is what openStore returns for a postgres:// URL", async () => {

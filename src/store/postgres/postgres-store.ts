@@ -20,10 +20,14 @@ import type { MachineStore } from "../machine-store.js";
 //
 // - Every state transition is one SQL file next to this one, run as a named (prepared) statement.
 //   The files use `:name` parameters, compiled once to `$n` here.
-// - Hot paths are set-based: a claim is one UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP
-//   LOCKED); a finish batch is one transaction of one UPDATE per outcome kind, one for the
-//   attempt rows, and one per level of released dependents (pending → ready | skipped), so the
-//   dependents a completion frees are released in the completion's own transaction.
+// - Hot paths are set-based and counted in round trips: a claim is one statement (claim_start.sql:
+//   UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) with its attempt rows and events), a
+//   createTree one statement (create_tree.sql), and finishAndClaim of a batch of successes one
+//   round trip (finish_commit.sql, pipelined with BEGIN, the claim and COMMIT). Other finish
+//   batches are one transaction of one UPDATE per outcome kind, one for the attempt rows, and one
+//   per level of released dependents (pending → ready | skipped). Either way the dependents a
+//   completion frees are released in the completion's own transaction.
+// - The pool's connections are in pg's pipeline mode (see tx()).
 // - Wake-ups: a transaction that made tasks ready sends `NOTIFY grove_ready, '<tree id>'` (delivered
 //   on commit only). waitForWork() LISTENs on one dedicated connection per store; the caller's
 //   timeout is the polling backstop.
@@ -71,19 +75,29 @@ type Row = Record<string, any>;
 
 const compile = (name: string, source: string): Stmt => compileSql(`grove_${name}`, source);
 
-const fileStmt = (name: string): Stmt => compile(name, readFileSync(join(here, `${name}.sql`), "utf8"));
+const source = (name: string): string => readFileSync(join(here, `${name}.sql`), "utf8");
+const fileStmt = (name: string): Stmt => compile(name, source(name));
+/** claim.sql / claim_tree.sql inside claim_start.sql: the whole claim as one statement. */
+const claimStmt = (name: string): Stmt => compile(name, source("claim_start").replace("/*claim*/", source(name)));
+/** finish_completed.sql's CTEs with finish_commit.sql's events, NOTIFY and checks. */
+const finishCommitStmt = (): Stmt => compile("finish_commit", source("finish_completed").split("/*select*/")[0]! + source("finish_commit"));
 
 const FILES = [
-  "claim", "claim_tree", "insert_attempts", "complete", "fail", "retry", "finish_refused", "finish_attempt",
+  "complete", "fail", "retry", "finish_refused", "finish_attempt",
   "release_dependents", "finish_tree", "heartbeat", "still_held", "release", "recover_expired", "fail_expired",
-  "cancel", "retry_reset", "insert_tree", "insert_tasks", "insert_deps", "insert_events",
+  "cancel", "retry_reset", "create_tree", "insert_events", "finish_completed",
   "pause", "decide", "approval_delete", "list_approvals",
 ] as const;
-type FileName = (typeof FILES)[number];
+type FileName = (typeof FILES)[number] | "claim" | "claim_tree" | "finish_commit";
 
 let FILE_STMTS: Record<FileName, Stmt> | undefined;
 function fileStmts(): Record<FileName, Stmt> {
-  FILE_STMTS ??= Object.fromEntries(FILES.map((f) => [f, fileStmt(f)])) as Record<FileName, Stmt>;
+  FILE_STMTS ??= {
+    ...(Object.fromEntries(FILES.map((f) => [f, fileStmt(f)])) as Record<(typeof FILES)[number], Stmt>),
+    claim: claimStmt("claim"),
+    claim_tree: claimStmt("claim_tree"),
+    finish_commit: finishCommitStmt(),
+  };
   return FILE_STMTS;
 }
 
@@ -166,6 +180,21 @@ interface Done {
 
 type Client = pg.PoolClient;
 
+const isRetryable = (err: unknown): boolean => {
+  const code = (err as { code?: string }).code;
+  return code === "40P01" || code === "40001";
+};
+
+/**
+ * Events inserted by one statement, in the order given, with their seqs: nextval runs in
+ * insertion order (the statements order their rows), so the ascending seqs belong to the events
+ * in that order.
+ */
+function withSeqs(pending: readonly PendingEvent[], rows: readonly Row[], key = "seq"): GroveEvent[] {
+  const seqs = rows.map((r) => r[key] as number).sort((a, b) => a - b);
+  return pending.map((e, i) => ({ seq: seqs[i]!, ...e }));
+}
+
 export interface PostgresStoreOptions {
   /**
    * Connections in this process's pool (default GROVE_PG_POOL_SIZE, else 10); the LISTEN
@@ -208,6 +237,11 @@ export class PostgresStore implements Store {
       connectionString: url,
       max: opts.poolSize ?? defaultPoolSize(),
       types,
+      // Pipeline mode: a query is written as soon as it is issued, without waiting for the
+      // previous one's answer. tx() sends BEGIN with the first statement and the events,
+      // NOTIFY and COMMIT together, so a transaction costs one round trip more than its own
+      // statements instead of three or four. Queries awaited one by one behave as before.
+      pipeline: true,
     });
     // An idle connection that dies (server restart, network) must not crash the process: the
     // pool drops it and the next query opens a new one.
@@ -245,6 +279,9 @@ export class PostgresStore implements Store {
   private async migrate(): Promise<void> {
     const dir = join(here, "migrations");
     const files = readdirSync(dir).filter((f) => /^\d+_.*\.sql$/.test(f)).sort();
+    // The common case, every migration applied already, is one read without the lock: workers
+    // starting together would otherwise queue on the advisory lock one after the other.
+    if (await this.applied(files)) return;
     const c = await this.pool.connect();
     let broken: Error | undefined;
     try {
@@ -279,6 +316,17 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** Whether every migration file is recorded as applied (false when the table is missing). */
+  private async applied(files: string[]): Promise<boolean> {
+    const rows = await this.pool.query("SELECT version FROM schema_migrations").then(
+      (r) => r.rows as Row[],
+      () => null,
+    );
+    if (!rows) return false;
+    const done = new Set(rows.map((r) => r.version as number));
+    return files.every((f) => done.has(Number.parseInt(f, 10)));
+  }
+
   // ---- plumbing -----------------------------------------------------------------------------
 
   private async run(c: pg.ClientBase | pg.Pool, s: Stmt, values: Record<string, unknown> = {}): Promise<Row[]> {
@@ -295,31 +343,45 @@ export class PostgresStore implements Store {
    * Runs `fn` in a transaction. The events it collects are inserted in one statement just before
    * COMMIT, trees that got ready tasks are NOTIFYed (delivered at commit), and after the commit
    * the events are published on `bus` and local waiters woken.
+   *
+   * Round trips (the connection is in pipeline mode): BEGIN goes out with fn's first statement,
+   * and the events insert, NOTIFY and COMMIT go out together. A statement that fails aborts the
+   * transaction, so the statements behind it fail too and the COMMIT rolls back; the first error
+   * is thrown. Events that fn's own statements inserted (finishAndClaim's claim) go in
+   * `inserted`, and are published before the others.
    */
-  private async tx<T>(fn: (c: Client, events: PendingEvent[]) => Promise<T>): Promise<T> {
+  private async tx<T>(fn: (c: Client, events: PendingEvent[], inserted: GroveEvent[]) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       const c = await this.pool.connect();
       const pending: PendingEvent[] = [];
+      const inserted: GroveEvent[] = [];
       let out: T;
       let events: GroveEvent[];
       let readyTrees: string[];
+      const begin = c.query("BEGIN");
+      begin.catch(() => undefined); // awaited below; fn may throw first
       try {
-        await c.query("BEGIN");
-        out = await fn(c, pending);
-        events = await this.insertEvents(c, pending);
-        readyTrees = [...new Set(events.filter(makesReady).map((e) => e.tree_id))];
-        if (readyTrees.length > 0) {
-          await this.run(c, q("notify_ready", `SELECT pg_notify('${READY_CHANNEL}', t) FROM unnest(:trees::text[]) AS t`), { trees: readyTrees });
-        }
-        await c.query("COMMIT");
+        out = await fn(c, pending, inserted);
+        await begin;
+        readyTrees = [...new Set(pending.filter(makesReady).map((e) => e.tree_id))];
+        // Issued in this order without awaiting in between: pipeline mode keeps the order.
+        const sent: Promise<unknown>[] = [
+          this.insertEvents(c, pending),
+          readyTrees.length > 0 ? this.run(c, q("notify_ready", `SELECT pg_notify('${READY_CHANNEL}', t) FROM unnest(:trees::text[]) AS t`), { trees: readyTrees }) : Promise.resolve(),
+          c.query("COMMIT"),
+        ];
+        const settled = await Promise.allSettled(sent);
+        const failed = settled.find((r) => r.status === "rejected");
+        if (failed) throw (failed as PromiseRejectedResult).reason;
+        events = [...inserted, ...(settled[0] as PromiseFulfilledResult<GroveEvent[]>).value];
       } catch (err) {
         let broken: Error | undefined;
+        await begin.catch(() => undefined);
         await c.query("ROLLBACK").catch((e: Error) => {
           broken = e;
         });
         c.release(broken);
-        const code = (err as { code?: string }).code;
-        if ((code === "40P01" || code === "40001") && attempt < TX_RETRIES) continue;
+        if (isRetryable(err) && attempt < TX_RETRIES) continue;
         throw err;
       }
       c.release();
@@ -329,16 +391,28 @@ export class PostgresStore implements Store {
     }
   }
 
+  /**
+   * One statement in autocommit (its own transaction), run again on a deadlock or serialisation
+   * failure like tx().
+   */
+  private async autocommit(s: Stmt, values: Record<string, unknown>): Promise<Row[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.run(this.pool, s, values);
+      } catch (err) {
+        if (isRetryable(err) && attempt < TX_RETRIES) continue;
+        throw err;
+      }
+    }
+  }
+
   private async insertEvents(c: Client, pending: PendingEvent[]): Promise<GroveEvent[]> {
     if (pending.length === 0) return [];
     // Payloads travel as JSON text inside the batch (cast to json in SQL): json_to_recordset
     // would refuse a \u0000 escape in a nested value.
     const batch = pending.map((e) => ({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: JSON.stringify(e.data), at: e.at }));
     const rows = await this.run(c, this.st.insert_events, { events: JSON.stringify(batch) });
-    // nextval runs in insertion order (the statement orders by position), so the ascending seqs
-    // belong to the events in the order given.
-    const seqs = rows.map((r) => r.seq as number).sort((a, b) => a - b);
-    return pending.map((e, i) => ({ seq: seqs[i]!, ...e }));
+    return withSeqs(pending, rows);
   }
 
   // ---- events -------------------------------------------------------------------------------
@@ -373,33 +447,39 @@ export class PostgresStore implements Store {
   async createTree(tree: NewTree): Promise<Tree> {
     const now = this.now();
     const owner = normalizeScope(tree.owner);
-    await this.tx(async (c, events) => {
-      await this.run(c, this.st.insert_tree, { id: tree.id, name: tree.name, owner, inputs: JSON.stringify(tree.inputs ?? {}), root_id: tree.root_id, now });
-      const tasks = tree.tasks.map((t) => ({
-        id: t.id,
-        parent_id: t.parent_id,
-        name: t.name,
-        executor: t.executor,
-        inputs: JSON.stringify(t.inputs),
-        dependencies: t.dependencies,
-        priority: t.priority,
-        retry: t.retry,
-        timeout_ms: t.timeout_ms,
-        lease_ms: t.lease_ms ?? null,
-        placement: t.placement ?? {},
-        status: (t.dependencies.length === 0 ? "ready" : "pending") as TaskStatus,
-        deps_waiting: t.dependencies.length,
-      }));
-      if (tasks.length > 0) await this.run(c, this.st.insert_tasks, { tree_id: tree.id, owner, now, tasks: JSON.stringify(tasks) });
-      const deps = tree.tasks.flatMap((t) => t.dependencies.map((d) => ({ dep_id: d.task, task_id: t.id, required: d.required })));
-      if (deps.length > 0) await this.run(c, this.st.insert_deps, { deps: JSON.stringify(deps) });
-      for (const t of tasks) {
-        // One event per task: its initial status says whether it is ready.
-        events.push({ tree_id: tree.id, task_id: t.id, type: "task.created", data: { name: t.name, executor: t.executor, status: t.status }, at: now });
-      }
+    const tasks = tree.tasks.map((t) => ({
+      id: t.id,
+      parent_id: t.parent_id,
+      name: t.name,
+      executor: t.executor,
+      inputs: JSON.stringify(t.inputs),
+      dependencies: t.dependencies,
+      priority: t.priority,
+      retry: t.retry,
+      timeout_ms: t.timeout_ms,
+      lease_ms: t.lease_ms ?? null,
+      placement: t.placement ?? {},
+      status: (t.dependencies.length === 0 ? "ready" : "pending") as TaskStatus,
+      deps_waiting: t.dependencies.length,
+    }));
+    const deps = tree.tasks.flatMap((t) => t.dependencies.map((d) => ({ dep_id: d.task, task_id: t.id, required: d.required })));
+    // One statement: tree, tasks, edges, events and NOTIFY (create_tree.sql).
+    const [row] = await this.autocommit(this.st.create_tree, {
+      id: tree.id,
+      name: tree.name,
+      owner,
+      inputs: JSON.stringify(tree.inputs ?? {}),
+      root_id: tree.root_id,
+      now,
+      tasks: JSON.stringify(tasks),
+      deps: JSON.stringify(deps),
     });
     this.rootOf.set(tree.id, tree.root_id);
-    return (await this.getTree(tree.id))!;
+    // One event per task: its initial status says whether it is ready.
+    const created: PendingEvent[] = tasks.map((t) => ({ tree_id: tree.id, task_id: t.id, type: "task.created", data: { name: t.name, executor: t.executor, status: t.status }, at: now }));
+    this.bus.emit(withSeqs(created, (row!.seqs as number[]).map((seq) => ({ seq }))));
+    if (Number(row!.woken) > 0) this.wake();
+    return toTree(row!);
   }
 
   async getTree(id: string, scope?: string): Promise<Tree | undefined> {
@@ -481,45 +561,127 @@ export class PostgresStore implements Store {
   // ---- the hot path -------------------------------------------------------------------------
 
   async claim(o: ClaimOptions): Promise<ClaimedTask[]> {
-    return this.tx(async (c, events) => this.claimIn(c, events, o));
+    // One statement in autocommit (claim_start.sql): no BEGIN/COMMIT round trips, and a claim
+    // that finds nothing writes nothing.
+    const now = o.now ?? this.now();
+    const { tasks, events } = this.claimed(await this.autocommit(this.claimStmt(o), this.claimValues(o, now)), o, now);
+    this.bus.emit(events);
+    return tasks;
   }
 
   async finishAndClaim(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
+    if (outcomes.length > 0 && outcomes.every((o) => o.kind === "completed")) {
+      try {
+        return await this.finishAndClaimInOneTrip(outcomes, opts);
+      } catch (err) {
+        // GR001: finish_commit.sql found a case for the general path below (nothing was kept).
+        if ((err as { code?: string }).code !== "GR001") throw err;
+      }
+    }
+    return this.finishAndClaimInTx(outcomes, opts);
+  }
+
+  /**
+   * finishAndClaim for a batch of successes in ONE round trip: BEGIN, the buffered log events,
+   * the claim, finish_commit.sql (the finish with its events and NOTIFY) and COMMIT are written
+   * together (pipeline mode). Nothing is decided on this side between them: finish_commit.sql
+   * checks what finishIn would check and raises GR001 when the batch needs the general path, and
+   * then the whole transaction rolls back. The row locks the finish takes (a tree root's) are
+   * held from the finish to the COMMIT that directly follows it, not across a round trip.
+   */
+  private async finishAndClaimInOneTrip(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
     const now = this.now();
-    return this.tx(async (c, events) => {
+    const o = opts.claim;
+    const at = o?.now ?? now;
+    const logs: PendingEvent[] = (opts.events ?? []).map((e) => ({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at: e.at ?? now }));
+    const batch = outcomes.map((x) => ({
+      id: x.taskId,
+      worker: x.workerId,
+      result: JSON.stringify((x as { result: unknown }).result ?? null),
+      resolved_inputs: x.resolvedInputs ? JSON.stringify(x.resolvedInputs) : null,
+    }));
+    for (let attempt = 1; ; attempt++) {
+      const c = await this.pool.connect();
+      // Written in this order without awaiting in between (each call sends its query at once).
+      const sent = [
+        c.query("BEGIN"),
+        this.insertEvents(c, logs),
+        o ? this.run(c, this.claimStmt(o), this.claimValues(o, at, outcomes)) : Promise.resolve([]),
+        this.run(c, this.st.finish_commit, { now, outcomes: JSON.stringify(batch) }),
+        c.query("COMMIT"),
+      ] as const;
+      const settled = await Promise.allSettled(sent);
+      const failed = settled.find((r) => r.status === "rejected") as PromiseRejectedResult | undefined;
+      if (failed) {
+        // A failed statement aborted the transaction and the COMMIT rolled it back.
+        let broken: Error | undefined;
+        await c.query("ROLLBACK").catch((e: Error) => {
+          broken = e;
+        });
+        c.release(broken);
+        if (isRetryable(failed.reason) && attempt < TX_RETRIES) continue;
+        throw failed.reason;
+      }
+      c.release();
+      const value = <V>(i: number) => (settled[i] as PromiseFulfilledResult<V>).value;
+      const claimed = o ? this.claimed(value<Row[]>(2), o, at) : { tasks: [], events: [] };
+      const fin = value<Row[]>(3)[0]!;
+      const finished = ((fin.events ?? []) as GroveEvent[]).map((e) => ({ ...e, at: now }));
+      this.bus.emit([...value<GroveEvent[]>(1), ...claimed.events, ...finished].sort((x, y) => x.seq - y.seq));
+      if (Number(fin.woken) > 0) this.wake();
+      // Every outcome was accepted (else GR001); a task listed twice is finished once.
+      const seen = new Set<string>();
+      const accepted = outcomes.map((x) => !seen.has(x.taskId) && Boolean(seen.add(x.taskId)));
+      return { accepted, claimed: claimed.tasks };
+    }
+  }
+
+  private async finishAndClaimInTx(outcomes: readonly Outcome[], opts: { events?: readonly NewEvent[]; claim?: ClaimOptions }): Promise<{ accepted: boolean[]; claimed: ClaimedTask[] }> {
+    const now = this.now();
+    const o = opts.claim;
+    return this.tx(async (c, events, inserted) => {
+      // The claim goes first, in the same round trip as BEGIN and the finish's first statement
+      // (pipeline mode). The finish takes the row locks other workers wait for — a tree root's,
+      // which every completion in the tree decrements — so the claim should not run while they
+      // are held: they are held from the finish to the COMMIT, which follows it directly. The
+      // cost: a dependent this finish releases is claimed by the next claim, not by this one.
+      const at = o?.now ?? now;
+      const claim = o ? this.run(c, this.claimStmt(o), this.claimValues(o, at, outcomes)) : Promise.resolve([]);
+      claim.catch(() => undefined); // awaited below; the finish may throw first
       for (const e of opts.events ?? []) events.push({ tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data ?? {}, at: e.at ?? now });
-      const accepted = outcomes.length > 0 ? await this.finishIn(c, events, outcomes, now) : [];
-      const claimed = opts.claim ? await this.claimIn(c, events, opts.claim) : [];
-      return { accepted, claimed };
+      let accepted: boolean[];
+      try {
+        accepted = outcomes.length > 0 ? await this.finishIn(c, events, outcomes, now) : [];
+      } finally {
+        await claim.catch(() => undefined);
+      }
+      const r = o ? this.claimed(await claim, o, at) : { tasks: [], events: [] };
+      inserted.push(...r.events);
+      return { accepted, claimed: r.tasks };
     });
   }
 
-  private async claimIn(c: Client, events: PendingEvent[], o: ClaimOptions): Promise<ClaimedTask[]> {
-    const now = o.now ?? this.now();
-    {
-      const rows = await this.run(c, o.treeId ? this.st.claim_tree : this.st.claim, {
-        worker: o.workerId,
-        now,
-        lease_ms: o.leaseMs,
-        tree_id: o.treeId ?? null,
-        labels: JSON.stringify(o.labels ?? {}),
-        limit: o.limit,
-      });
-      if (rows.length === 0) return [];
-      // claim.sql joins each claimed row with its decided approval (resume_* columns).
-      const tasks = rows
-        .map((r): ClaimedTask => {
-          const t: ClaimedTask = toTask(r);
-          if (r.resume_decision) t.resume = resumeOf({ decision: r.resume_decision, decided_by: r.resume_by, reason: r.resume_reason }, r.resume_request, r.resume_state);
-          return t;
-        })
-        .sort(byTaskOrder);
-      await this.run(c, this.st.insert_attempts, { worker: o.workerId, now, rows: JSON.stringify(tasks.map((t) => ({ task_id: t.id, attempt: t.attempts }))) });
-      for (const t of tasks) {
-        events.push({ tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now });
-      }
-      return tasks;
-    }
+  private claimStmt(o: ClaimOptions): Stmt {
+    return o.treeId ? this.st.claim_tree : this.st.claim;
+  }
+
+  /** `exclude`: the tasks of the batch the same transaction finishes (claimed before it). */
+  private claimValues(o: ClaimOptions, now: number, exclude: readonly Outcome[] = []): Record<string, unknown> {
+    return { worker: o.workerId, now, lease_ms: o.leaseMs, tree_id: o.treeId ?? null, labels: JSON.stringify(o.labels ?? {}), limit: o.limit, exclude: exclude.map((x) => x.taskId) };
+  }
+
+  /** The rows of claim_start.sql as tasks (with ctx.resume) in claim order, and their task.started events. */
+  private claimed(rows: Row[], o: ClaimOptions, now: number): { tasks: ClaimedTask[]; events: GroveEvent[] } {
+    const tasks = rows
+      .map((r): ClaimedTask => {
+        const t: ClaimedTask = toTask(r);
+        t.tree = { id: r.tree_id, name: r.tree_name, inputs: r.tree_inputs };
+        if (r.resume_decision) t.resume = resumeOf({ decision: r.resume_decision, decided_by: r.resume_by, reason: r.resume_reason }, r.resume_request, r.resume_state);
+        return t;
+      })
+      .sort(byTaskOrder);
+    const started = tasks.map((t): PendingEvent => ({ tree_id: t.tree_id, task_id: t.id, type: "task.started", data: { name: t.name, attempt: t.attempts, worker: o.workerId }, at: now }));
+    return { tasks, events: withSeqs(started, rows, "started_seq") };
   }
 
   async finish(outcomes: readonly Outcome[]): Promise<boolean[]> {
@@ -529,6 +691,7 @@ export class PostgresStore implements Store {
   }
 
   private async finishIn(c: Client, events: PendingEvent[], outcomes: readonly Outcome[], now: number): Promise<boolean[]> {
+    if (outcomes.every((o) => o.kind === "completed")) return this.finishCompleted(c, events, outcomes, now);
     {
       // Index of each outcome → the row its transition returned (accepted outcomes only).
       const accepted = new Map<number, Row>();
@@ -554,18 +717,7 @@ export class PostgresStore implements Store {
       });
 
       const result = outcomes.map((_o, i) => accepted.has(i));
-      const refused = result.flatMap((ok, i) => (ok ? [] : [i]));
-      if (refused.length > 0) {
-        const why = await this.run(c, this.st.finish_refused, { refused: JSON.stringify(refused.map((i) => ({ n: i, id: outcomes[i]!.taskId, worker: outcomes[i]!.workerId }))) });
-        for (const w of why) {
-          const o = outcomes[w.n as number]!;
-          if (w.status === null) throw new NotFoundError(`task ${o.taskId} not found`);
-          // Lost the lease (cancelled, or expired and re-claimed): a legitimate race, not an error.
-          if (w.status === "cancelled" || (w.status === "running" && w.lease_owner !== o.workerId)) continue;
-          if (w.held_before) continue;
-          throw new IllegalTransitionError(o.taskId, w.status, o.kind);
-        }
-      }
+      await this.checkRefused(c, outcomes, result);
 
       const attemptRows: Record<string, unknown>[] = [];
       const done: Done[] = [];
@@ -598,6 +750,68 @@ export class PostgresStore implements Store {
   }
 
   /**
+   * finishIn for a batch of successes only: finish_completed.sql completes them, closes their
+   * attempts, completes the trees they are the root of and releases their dependents in one
+   * statement. Only dependents it skipped (a dependency failed earlier) need further levels.
+   */
+  private async finishCompleted(c: Client, events: PendingEvent[], outcomes: readonly Outcome[], now: number): Promise<boolean[]> {
+    const batch = outcomes.map((o) => ({
+      id: o.taskId,
+      worker: o.workerId,
+      result: JSON.stringify((o as { result: unknown }).result ?? null),
+      resolved_inputs: o.resolvedInputs ? JSON.stringify(o.resolvedInputs) : null,
+    }));
+    const rows = await this.run(c, this.st.finish_completed, { now, outcomes: JSON.stringify(batch) });
+    const byId = new Map(rows.filter((r) => r.kind === "done").map((r) => [r.id as string, r]));
+    const accepted: Row[] = [];
+    const result = outcomes.map((o) => {
+      const r = byId.get(o.taskId);
+      if (!r) return false;
+      byId.delete(o.taskId); // a task listed twice is finished once
+      accepted.push(r);
+      return true;
+    });
+    await this.checkRefused(c, outcomes, result);
+    for (const r of accepted) events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.completed", data: { name: r.name, attempt: r.attempts }, at: now });
+    for (const t of rows.filter((r) => r.kind === "tree")) events.push({ tree_id: t.id, task_id: null, type: "tree.completed", data: { root_status: "completed" }, at: now });
+    const skipped = this.releasedEvents(rows.filter((r) => r.kind === "released"), now, events);
+    await this.afterTerminal(c, skipped, now, events);
+    return result;
+  }
+
+  /**
+   * Why outcomes of a finish batch were refused: a lost lease (cancelled, or expired and
+   * re-claimed) is a legitimate race; anything else throws, which rolls the transaction back.
+   */
+  private async checkRefused(c: Client, outcomes: readonly Outcome[], result: readonly boolean[]): Promise<void> {
+    const refused = result.flatMap((ok, i) => (ok ? [] : [i]));
+    if (refused.length === 0) return;
+    const why = await this.run(c, this.st.finish_refused, { refused: JSON.stringify(refused.map((i) => ({ n: i, id: outcomes[i]!.taskId, worker: outcomes[i]!.workerId }))) });
+    for (const w of why) {
+      const o = outcomes[w.n as number]!;
+      if (w.status === null) throw new NotFoundError(`task ${o.taskId} not found`);
+      if (w.status === "cancelled" || (w.status === "running" && w.lease_owner !== o.workerId)) continue;
+      if (w.held_before) continue;
+      throw new IllegalTransitionError(o.taskId, w.status, o.kind);
+    }
+  }
+
+  /** Events of one level of released dependents (by id); returns the skipped ones, the next level. */
+  private releasedEvents(released: Row[], now: number, events: PendingEvent[]): Done[] {
+    released.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const next: Done[] = [];
+    for (const r of released) {
+      if (r.status === "ready") {
+        events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: {}, at: now });
+      } else if (r.status === "skipped") {
+        events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.skipped", data: { name: r.name, error: r.error }, at: now });
+        next.push({ id: r.id, tree_id: r.tree_id, name: r.name, status: "skipped" });
+      }
+    }
+    return next;
+  }
+
+  /**
    * Tasks reached a terminal status: finish the trees whose root they are, and release their
    * dependents (ready, or skipped transitively when a required dependency did not complete),
    * one set-based statement per level of the DAG, in the caller's transaction.
@@ -611,17 +825,7 @@ export class PostgresStore implements Store {
         for (const t of trees) events.push({ tree_id: t.id, task_id: null, type: `tree.${t.status}` as GroveEvent["type"], data: { root_status: t.root_status }, at: now });
       }
       const released = await this.run(c, this.st.release_dependents, { now, done: JSON.stringify(level.map((d) => ({ id: d.id, name: d.name, ok: d.status === "completed" }))) });
-      released.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      const next: Done[] = [];
-      for (const r of released) {
-        if (r.status === "ready") {
-          events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: {}, at: now });
-        } else if (r.status === "skipped") {
-          events.push({ tree_id: r.tree_id, task_id: r.id, type: "task.skipped", data: { name: r.name, error: r.error }, at: now });
-          next.push({ id: r.id, tree_id: r.tree_id, name: r.name, status: "skipped" });
-        }
-      }
-      level = next;
+      level = this.releasedEvents(released, now, events);
     }
   }
 
