@@ -98,13 +98,15 @@ export class Runner {
       for (;;) {
         if (this.failure) throw this.failure;
         if (this.stopping) break;
-        const claimed = await this.exclusive(async () => {
+        const { claimed, asked } = await this.exclusive(async () => {
           const free = this.concurrency - this.inflight.size;
           const tasks = free > 0 ? await this.store.claim(this.claimOptions(free)) : [];
           if (tasks.length > 0) await this.start(tasks);
-          return tasks;
+          return { claimed: tasks, asked: free };
         });
-        if (claimed.length > 0 && this.inflight.size < this.concurrency) continue;
+        // A full claim may have left more behind: claim again at once. A short one emptied the
+        // queue, so another claim now would only cost a round trip on the latency path.
+        if (claimed.length > 0 && claimed.length === asked && this.inflight.size < this.concurrency) continue;
         if (this.inflight.size > 0 || this.outcomes.length > 0 || this.flushing) {
           await this.sleep(this.pollMs);
           continue;
@@ -115,7 +117,7 @@ export class Runner {
           if (!tree || tree.status !== "running") return tree;
           if (await this.blockedOnApproval(this.opts.treeId)) return tree;
         }
-        await this.store.recoverExpired();
+        await this.recoverWhenIdle();
         const next = await this.store.nextRunAfter(this.opts.treeId);
         const delay = next === null ? this.pollMs : Math.max(0, Math.min(this.pollMs, next - Date.now()));
         await this.idle(delay);
@@ -130,6 +132,20 @@ export class Runner {
       clearInterval(recovery);
     }
     return this.opts.treeId ? this.store.getTree(this.opts.treeId) : undefined;
+  }
+
+  private lastIdleRecovery = 0;
+
+  /**
+   * Dead workers' expired leases are recovered when this runner idles — at most once a second,
+   * so that a worker going idle after every task (one task at a time) does not add a query to
+   * each task's path; the `recovery` timer covers busy periods.
+   */
+  private async recoverWhenIdle(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastIdleRecovery < 1_000) return;
+    this.lastIdleRecovery = now;
+    await this.store.recoverExpired();
   }
 
   /**
@@ -185,7 +201,9 @@ export class Runner {
     const deps = depIds.size > 0 ? new Map((await this.store.dependencyOutcomes([...depIds])).map((t) => [t.id, t])) : new Map<string, DependencyRow>();
     for (const task of tasks) {
       // One await per new tree, not per task: the cache answers synchronously.
-      const tree = this.trees.get(task.tree_id) ?? (await this.tree(task.tree_id));
+      let tree = this.trees.get(task.tree_id) ?? task.tree;
+      if (tree) this.trees.set(task.tree_id, tree);
+      else tree = await this.tree(task.tree_id);
       const dependencies: Record<string, DependencyOutcome> = {};
       for (const d of task.dependencies) {
         const dep = deps.get(d.task);
