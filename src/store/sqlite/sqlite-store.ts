@@ -25,6 +25,11 @@ export const MAX_LEASE_EXPIRIES = 3;
 type Row = Record<string, any>;
 type PendingEvent = Omit<GroveEvent, "seq">;
 type Done = { id: string; tree_id: string; name: string; status: TaskStatus };
+/** `list` in slices of at most `size`: one multi-row statement each. */
+function* chunks<T>(list: readonly T[], size: number): Generator<T[]> {
+  for (let from = 0; from < list.length; from += size) yield list.slice(from, from + size);
+}
+
 /** One row of record_attempt.sql; started_at null = now. */
 type AttemptRecord = { task_id: string; attempt: number; worker: string; started_at: number | null; outcome: Attempt["outcome"]; resolved_inputs: string | null; error: string | null };
 const ATTEMPT_TUPLE = "(?, ?, ?, ?, ?, ?, ?, ?)";
@@ -239,9 +244,7 @@ export class SqliteStore implements Store {
 
   /** Records ended attempts, ROWS_PER_STATEMENT per statement. */
   private recordAttempts(rows: readonly AttemptRecord[], now: number): void {
-    const size = SqliteStore.ROWS_PER_STATEMENT;
-    for (let from = 0; from < rows.length; from += size) {
-      const part = rows.slice(from, from + size);
+    for (const part of chunks(rows, SqliteStore.ROWS_PER_STATEMENT)) {
       const values: unknown[] = [];
       for (const a of part) values.push(a.task_id, a.attempt, a.worker, a.started_at ?? now, now, a.outcome, a.resolved_inputs, a.error);
       this.multiRow("record_attempt", ATTEMPT_TUPLE, part.length).run(values);
@@ -249,24 +252,12 @@ export class SqliteStore implements Store {
   }
 
   private insertEvents(pending: PendingEvent[]): GroveEvent[] {
-    const out: GroveEvent[] = new Array(pending.length);
-    const size = SqliteStore.ROWS_PER_STATEMENT;
-    for (let from = 0; from < pending.length; from += size) {
-      const n = Math.min(size, pending.length - from);
-      const values: unknown[] = new Array(n * 5);
-      for (let k = 0; k < n; k++) {
-        const e = pending[from + k]!;
-        values[k * 5] = e.tree_id;
-        values[k * 5 + 1] = e.task_id;
-        values[k * 5 + 2] = e.type;
-        values[k * 5 + 3] = JSON.stringify(e.data);
-        values[k * 5 + 4] = e.at;
-      }
-      const last = Number(this.multiRow("insert_events", "(?, ?, ?, ?, ?)", n).run(values).lastInsertRowid);
-      for (let k = 0; k < n; k++) {
-        const e = pending[from + k]!;
-        out[from + k] = { seq: last - n + 1 + k, tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data, at: e.at };
-      }
+    const out: GroveEvent[] = [];
+    for (const part of chunks(pending, SqliteStore.ROWS_PER_STATEMENT)) {
+      const values: unknown[] = [];
+      for (const e of part) values.push(e.tree_id, e.task_id, e.type, JSON.stringify(e.data), e.at);
+      const last = Number(this.multiRow("insert_events", "(?, ?, ?, ?, ?)", part.length).run(values).lastInsertRowid);
+      part.forEach((e, k) => out.push({ seq: last - part.length + 1 + k, tree_id: e.tree_id, task_id: e.task_id, type: e.type, data: e.data, at: e.at }));
     }
     return out;
   }
@@ -504,9 +495,7 @@ export class SqliteStore implements Store {
     // A task listed twice is finished once.
     const firstOf = new Map<string, number>();
     for (const i of completed) if (!firstOf.has(outcomes[i]!.taskId)) firstOf.set(outcomes[i]!.taskId, i);
-    const unique = [...firstOf.values()];
-    for (let from = 0; from < unique.length; from += SqliteStore.ROWS_PER_STATEMENT) {
-      const part = unique.slice(from, from + SqliteStore.ROWS_PER_STATEMENT);
+    for (const part of chunks([...firstOf.values()], SqliteStore.ROWS_PER_STATEMENT)) {
       const values: unknown[] = [now];
       for (const i of part) {
         const o = outcomes[i] as Extract<Outcome, { kind: "completed" }>;
@@ -567,8 +556,7 @@ export class SqliteStore implements Store {
     while (level.length > 0) {
       for (const d of level) this.maybeFinishTree(d.tree_id, d.id, d.status, now, events);
       const released: Row[] = [];
-      for (let from = 0; from < level.length; from += SqliteStore.ROWS_PER_STATEMENT) {
-        const part = level.slice(from, from + SqliteStore.ROWS_PER_STATEMENT);
+      for (const part of chunks(level, SqliteStore.ROWS_PER_STATEMENT)) {
         const values: unknown[] = [];
         for (const d of part) values.push(d.id, d.name, d.status === "completed" ? 1 : 0);
         for (const r of this.multiRow("release_dependents", "(?, ?, ?)", part.length).all(values) as Row[]) released.push(r);
@@ -621,8 +609,11 @@ export class SqliteStore implements Store {
     const now = this.now();
     return this.tx((events) => {
       const rows = this.st.release!.all({ worker: workerId, ids: JSON.stringify(taskIds), now }) as Row[];
+      this.recordAttempts(
+        rows.map((r) => ({ task_id: r.id, attempt: r.attempts, worker: workerId, started_at: r.attempt_started_at ?? null, outcome: "lost" as const, resolved_inputs: null, error: null })),
+        now,
+      );
       for (const r of rows) {
-        this.recordAttempts([{ task_id: r.id, attempt: r.attempts, worker: workerId, started_at: r.attempt_started_at ?? null, outcome: "lost", resolved_inputs: null, error: null }], now);
         this.append(events, { tree_id: r.tree_id, task_id: r.id, type: "task.ready", data: { name: r.name, reason: "released" }, at: now });
       }
       return rows.length;
