@@ -1,25 +1,42 @@
-// The scheduler daemon (DESIGN §7, `grove scheduler`): sleeps until the next due time of its
-// scope, claims what is due (the same atomic claim as `grove schedules run`, so several
-// schedulers on one store never fire a slot twice), and runs it. It re-checks at least every
-// `recheckMs` (1 s) so that schedules added by other processes are seen, and marks runs of dead
-// runners abandoned once their lease expired.
+// The scheduler daemon (DESIGN §7, `grove scheduler`): claims what is due (the same atomic claim
+// as `grove schedules run`, so several schedulers on one store never fire a slot twice), runs it,
+// and sleeps until the next thing it must do — no polling:
+// - the earliest due time of its scope;
+// - the earliest lease expiry of a running run in scope (its runner may have died; the run is
+//   then marked abandoned, never silently lost);
+// - a change made by any process (a schedule added, enabled, fired elsewhere…), heard through
+//   ScheduleStore.watchOthers(): inotify + data_version on SQLite, LISTEN/NOTIFY on PostgreSQL;
+// - a run of its own finishing (a slot is free again).
+// A long backstop (60 s) guards against a change that was never heard. When the store cannot
+// hear other processes (the watch failed), it falls back to looking every second.
 import type { ScheduleRun } from "./model.js";
 import { ScheduleFirer, type FirerOptions } from "./fire.js";
 
+/** Longest sleep while other processes' changes are heard. */
+export const DEFAULT_BACKSTOP_MS = 60_000;
+/** Longest sleep while they are not. */
+export const DEFAULT_POLL_MS = 1000;
+/** Shortest gap between two looks, so that a busy store's stream of changes cannot make it spin. */
+export const DEFAULT_MIN_GAP_MS = 20;
+
 export interface SchedulerOptions extends FirerOptions {
-  /** Longest sleep between two looks at the store (default 1000 ms). */
-  recheckMs?: number;
+  backstopMs?: number;
+  pollMs?: number;
+  minGapMs?: number;
   /** On stop, how long runs in flight may finish before they are abandoned (default 10 s). */
   graceMs?: number;
   onAbandoned?(runs: ScheduleRun[]): void;
   /** Errors of the loop itself (the store is unreachable…); the loop goes on. */
   onError?(err: unknown): void;
+  /** Each look at the store, with how long it then sleeps at most (tests, diagnostics). */
+  onLook?(look: { sleepMs: number; watching: boolean }): void;
 }
 
 export class Scheduler {
   readonly firer: ScheduleFirer;
   private stopping = false;
   private sleeping: AbortController | null = null;
+  private warnedBlind = false;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.firer = new ScheduleFirer(opts);
@@ -38,11 +55,21 @@ export class Scheduler {
 
   /** Runs until stop(); then waits for runs in flight (up to graceMs) and abandons the rest. */
   async run(): Promise<void> {
-    const recheck = this.opts.recheckMs ?? 1000;
     const { schedules, scope } = this.opts;
+    const minGap = this.opts.minGapMs ?? DEFAULT_MIN_GAP_MS;
     while (!this.stopping) {
-      let wait = recheck;
+      // Taken before the look: a change heard during it ends the sleep below at once.
+      const mark = schedules.changeMark();
+      const lookedAt = Date.now();
+      let watching = false;
+      let wait = this.opts.pollMs ?? DEFAULT_POLL_MS;
       try {
+        watching = await schedules.watchOthers();
+        if (watching) wait = this.opts.backstopMs ?? DEFAULT_BACKSTOP_MS;
+        else if (!this.warnedBlind) {
+          this.warnedBlind = true;
+          this.opts.onWarning?.(`cannot hear other processes' changes to the store; looking at it every ${wait} ms instead`);
+        }
         const abandoned = await this.firer.abandonExpired();
         if (abandoned.length > 0) this.opts.onAbandoned?.(abandoned);
         const free = this.firer.free;
@@ -51,30 +78,49 @@ export class Scheduler {
           // As many as we had room for: more may be due right away.
           if (claimed.length === free && this.firer.free > 0) continue;
         }
-        if (this.firer.free > 0) {
-          const next = await schedules.nextDueAt(scope);
-          // A due time already passed that the claim left alone (another scheduler took it a
-          // moment ago): look again shortly rather than spinning.
-          if (next !== null) wait = Math.min(recheck, next > Date.now() ? next - Date.now() : 20);
-        }
+        const { due, leaseExpiry } = await schedules.wakeTimes(scope);
+        const now = Date.now();
+        // A due time already passed that the claim left alone (another scheduler took it a moment
+        // ago): look again shortly rather than spinning. With no free slot, a run ending wakes us.
+        if (due !== null && this.firer.free > 0) wait = Math.min(wait, due > now ? due - now : minGap);
+        // A lease ends strictly after its expiry time (abandonExpired takes `< now`).
+        if (leaseExpiry !== null) wait = Math.min(wait, Math.max(leaseExpiry + 1 - now, minGap));
       } catch (err) {
         this.opts.onError?.(err);
       }
       if (this.stopping) break;
-      await this.sleep(wait);
+      this.opts.onLook?.({ sleepMs: wait, watching });
+      await this.sleep(wait, mark);
+      const gap = lookedAt + minGap - Date.now();
+      if (gap > 0 && !this.stopping) await this.pause(gap);
     }
     await this.drain();
   }
 
-  private async sleep(ms: number): Promise<void> {
+  private async sleep(ms: number, since?: number): Promise<void> {
     if (ms <= 0) return;
     const ctl = new AbortController();
     this.sleeping = ctl;
     try {
-      await this.opts.schedules.waitForChange(ms, ctl.signal);
+      await this.opts.schedules.waitForChange(ms, ctl.signal, since);
     } finally {
       this.sleeping = null;
     }
+  }
+
+  /** Waits `ms` whatever changes (only stop() or a run of ours ending cuts it short). */
+  private async pause(ms: number): Promise<void> {
+    const ctl = new AbortController();
+    this.sleeping = ctl;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      ctl.signal.addEventListener("abort", done, { once: true });
+    });
+    this.sleeping = null;
   }
 
   private async drain(): Promise<void> {

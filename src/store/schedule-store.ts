@@ -1,5 +1,5 @@
 // Storage of schedules (DESIGN §7), next to a Store: implemented by SqliteStore.schedules() and
-// (to come) the PostgreSQL store. Every method is one transaction. Scope arguments are owner scope
+// PostgresStore.schedules(). Every method is one transaction. Scope arguments are owner scope
 // paths matched on whole segments (`acme/team_1` contains `acme/team_1/x`, never
 // `acme/team_10`); "" is everything.
 import { InputError } from "../core/errors.js";
@@ -81,17 +81,35 @@ export interface ScheduleStore {
 
   runs(filter: RunFilter): Promise<ScheduleRun[]>;
   items(runIds: readonly string[]): Promise<StoredItem[]>;
-  /** The earliest due time of an enabled live schedule in scope (the scheduler sleeps until it). */
+  /** The earliest due time of an enabled live schedule in scope. */
   nextDueAt(scope: string): Promise<number | null>;
+  /**
+   * When the scheduler must look next, in one read: the earliest due time of an enabled live
+   * schedule in scope, and the earliest lease expiry of a running run in scope (a runner that
+   * died leaves its run to be marked abandoned then).
+   */
+  wakeTimes(scope: string): Promise<{ due: number | null; leaseExpiry: number | null }>;
   /** Deletes finished runs (and their items) in scope that finished before `before`. */
   prune(opts: { scope: string; before: number }): Promise<{ runs: number; items: number }>;
   /**
-   * Resolves after `timeoutMs`, or earlier when schedules changed (SQLite: in this process;
-   * PostgreSQL: LISTEN/NOTIFY from any process), or when `signal` aborts.
+   * Starts hearing about changes made by other processes, so that a sleeping scheduler needs no
+   * polling: SQLite watches the database's files (inotify) and checks `PRAGMA data_version`;
+   * PostgreSQL LISTENs on the channel its schedule tables' triggers NOTIFY. Resolves true once
+   * it hears them, false when it cannot (then only this process's changes wake waitForChange,
+   * and the caller must look again on its own). Idempotent.
    */
-  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void>;
-  /** Whether waitForChange hears about changes made by other processes. */
-  readonly seesOtherProcesses: boolean;
+  watchOthers(): Promise<boolean>;
+  /**
+   * A number that moves on every change heard. Taken before a look at the store and passed to
+   * waitForChange, it makes a change that landed between the look and the wait end the wait at once.
+   */
+  changeMark(): number;
+  /**
+   * Resolves after `timeoutMs`, or earlier when schedules changed (in this process, or in another
+   * one once watchOthers() resolved true), when `since` is given and a change was heard after it,
+   * or when `signal` aborts.
+   */
+  waitForChange(timeoutMs: number, signal?: AbortSignal, since?: number): Promise<void>;
 }
 
 /** A store that keeps schedules. */

@@ -154,6 +154,51 @@ export function scheduleConformance(label: string, fresh: () => Promise<() => Pr
       expect((await s.runs({ scope: "" })).length).toBe(60);
     });
 
+    it("wakeTimes: the earliest due time and the earliest running lease, in scope", async () => {
+      const { s } = await open();
+      expect(await s.wakeTimes("")).toEqual({ due: null, leaseExpiry: null });
+      await s.add(def("a", { owner: "acme/team_1", kind: "interval", every_ms: HOUR }), { overwrite: false, now: T0 });
+      await s.add(def("b", { owner: "acme/team_10", kind: "interval", every_ms: HOUR }), { overwrite: false, now: T0 + MIN });
+      await s.add(def("off", { owner: "acme/team_1", at: T0 - HOUR }), { overwrite: false, now: T0 });
+      await s.setEnabled("acme/team_1", "off", false, T0);
+      expect(await s.wakeTimes("")).toEqual({ due: T0, leaseExpiry: null });
+      expect(await s.wakeTimes("acme/team_10")).toEqual({ due: T0 + MIN, leaseExpiry: null });
+      await s.claimDue({ scope: "acme/team_1", runner: "r", leaseMs: 5000, limit: 10, now: T0 + 10 });
+      expect(await s.wakeTimes("acme/team_1")).toEqual({ due: T0 + 10 + HOUR, leaseExpiry: T0 + 10 + 5000 });
+      expect(await s.wakeTimes("acme/team_10")).toEqual({ due: T0 + MIN, leaseExpiry: null });
+    });
+
+    it("watchOthers: a change made on another connection ends waitForChange; a wait given an older mark returns at once", async () => {
+      const { s, connect } = await open();
+      const other = await connect();
+      expect(await s.watchOthers()).toBe(true);
+      expect(await s.watchOthers()).toBe(true); // idempotent
+      // Let whatever the start of the watch reported pass (PostgreSQL: one "look now").
+      await new Promise((r) => setTimeout(r, 200));
+      const mark = s.changeMark();
+      const t = Date.now();
+      const waiting = s.waitForChange(20_000, undefined, mark);
+      await other.add(def("from-elsewhere"), { overwrite: false });
+      await waiting;
+      expect(Date.now() - t).toBeLessThan(5000);
+      expect(s.changeMark()).not.toBe(mark);
+      const t2 = Date.now();
+      await s.waitForChange(20_000, undefined, mark);
+      expect(Date.now() - t2).toBeLessThan(100);
+      // Reads on the other connection, and a claim that finds nothing due, are not changes.
+      await new Promise((r) => setTimeout(r, 200));
+      const quiet = s.changeMark();
+      await other.list({ scope: "" });
+      await other.claimDue({ scope: "", runner: "r", leaseMs: 1000, limit: 10, now: T0 - HOUR });
+      await s.waitForChange(400, undefined, quiet);
+      expect(s.changeMark()).toBe(quiet);
+      // A run started elsewhere is a change too (its lease is a wake-up time).
+      await other.claimDue({ scope: "", runner: "r", leaseMs: 1000, limit: 10 });
+      await s.waitForChange(20_000, undefined, quiet);
+      expect(s.changeMark()).not.toBe(quiet);
+      expect((await s.wakeTimes("")).leaseExpiry).not.toBeNull();
+    });
+
     it("finishing records the outcome on the run and the schedule; only the holding runner can", async () => {
       const { s } = await open();
       await s.add(def("job", { kind: "interval", every_ms: MIN }), { overwrite: false, now: T0 });

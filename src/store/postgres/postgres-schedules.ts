@@ -2,7 +2,6 @@
 // transition is one SQL file in ./schedules, run as a named (prepared) statement; a claim is one
 // transaction that locks the due rows with FOR UPDATE SKIP LOCKED (concurrent claimers take
 // different rows, never the same slot), stores the firings and inserts the runs, set-based.
-import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,8 +11,8 @@ import { uuidv7 } from "../../core/ids.js";
 import { normalizeScope } from "../../core/scope.js";
 import { canFire, firstDue, nextDue } from "../../schedules/due.js";
 import type { ClaimedRun, NewSchedule, RunError, Schedule, ScheduleRun, ScheduleSpec, ScheduleVersion, StoredItem } from "../../schedules/model.js";
+import { ChangeSignal } from "../change-signal.js";
 import { pickOne, type ClaimDueOptions, type FinishRunOptions, type RunFilter, type ScheduleStore } from "../schedule-store.js";
-
 import { compile as compileSql, type Stmt } from "./compile.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,6 +71,11 @@ const READS = {
      ORDER BY started_at, id`,
   ),
   items: compile("items", "SELECT run_id, seq, at, item FROM schedule_run_items WHERE run_id = ANY(:ids::text[]) ORDER BY run_id, seq"),
+  wakeTimes: compile(
+    "wake_times",
+    `SELECT (SELECT min(next_due_at) FROM schedules WHERE enabled AND deleted_at IS NULL AND next_due_at IS NOT NULL AND ${SCOPE("owner")}) AS due,
+            (SELECT min(lease_expires_at) FROM schedule_runs WHERE status = 'running' AND ${SCOPE("owner")}) AS lease`,
+  ),
   nextDue: compile("next_due", `SELECT min(next_due_at) AS t FROM schedules WHERE enabled AND deleted_at IS NULL AND next_due_at IS NOT NULL AND ${SCOPE("owner")}`),
 };
 
@@ -119,17 +123,22 @@ function toRun(r: Row): ScheduleRun {
   };
 }
 
+/**
+ * Starts hearing NOTIFY on the schedules channel (migration 008's triggers send it on every change
+ * to `schedules` and every new run), calling `onNotify` for each; resolves false when the LISTEN
+ * connection is not up. PostgresStore provides it with its own LISTEN connection.
+ */
+export type ScheduleListen = (onNotify: () => void) => Promise<boolean>;
+
 export class PostgresSchedules implements ScheduleStore {
-  readonly seesOtherProcesses = false;
   private readonly st = fileStmts();
-  private readonly changes = new EventEmitter();
+  private readonly changes = new ChangeSignal();
 
   constructor(
     private readonly pool: pg.Pool,
     private readonly clock: () => number = Date.now,
-  ) {
-    this.changes.setMaxListeners(0);
-  }
+    private readonly listen?: ScheduleListen,
+  ) {}
 
   private async run(c: pg.ClientBase | pg.Pool, s: Stmt, values: Record<string, unknown> = {}): Promise<Row[]> {
     const args = s.params.map((p) => {
@@ -164,7 +173,7 @@ export class PostgresSchedules implements ScheduleStore {
   }
 
   private changed(): void {
-    this.changes.emit("change");
+    this.changes.notify();
   }
 
   async add(def: NewSchedule, opts: { overwrite: boolean; now?: number }): Promise<Schedule> {
@@ -350,6 +359,11 @@ export class PostgresSchedules implements ScheduleStore {
     return rows.map((r) => ({ run_id: r.run_id, seq: r.seq, at: r.at, item: r.item }));
   }
 
+  async wakeTimes(scope: string): Promise<{ due: number | null; leaseExpiry: number | null }> {
+    const [r] = await this.run(this.pool, READS.wakeTimes, { scope: normalizeScope(scope) });
+    return { due: r?.due ?? null, leaseExpiry: r?.lease ?? null };
+  }
+
   async nextDueAt(scope: string): Promise<number | null> {
     const [r] = await this.run(this.pool, READS.nextDue, { scope: normalizeScope(scope) });
     return r?.t ?? null;
@@ -364,18 +378,16 @@ export class PostgresSchedules implements ScheduleStore {
     });
   }
 
-  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        this.changes.off("change", done);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      this.changes.on("change", done);
-      signal?.addEventListener("abort", done, { once: true });
-    });
+  async watchOthers(): Promise<boolean> {
+    return this.listen ? this.listen(() => this.changes.notify()) : false;
   }
+
+  changeMark(): number {
+    return this.changes.mark;
+  }
+
+  waitForChange(timeoutMs: number, signal?: AbortSignal, since?: number): Promise<void> {
+    return this.changes.wait(timeoutMs, signal, since);
+  }
+
 }

@@ -56,6 +56,8 @@ export const MAX_LEASE_EXPIRIES = 3;
 /** Key of the session advisory lock held while migrations run ("grove" in ASCII). */
 const MIGRATION_LOCK_KEY = 0x67726f7665;
 
+/** The NOTIFY channel of schedule changes (migration 008's triggers; no payload). */
+const SCHEDULES_CHANNEL = "grove_schedules";
 /** The NOTIFY channel of "tasks became ready" (payload: the tree id). */
 export const READY_CHANNEL = "grove_ready";
 
@@ -223,6 +225,10 @@ export class PostgresStore implements Store {
   private missedWake = false;
   private listener: Promise<pg.Client | undefined> | undefined;
   private listenerGen = 0;
+  /** Set once the schedules are watched: NOTIFYs on SCHEDULES_CHANNEL go there. */
+  private onSchedulesNotify: (() => void) | undefined;
+  /** The LISTEN on SCHEDULES_CHANNEL, for the listener connection of generation `gen`. */
+  private schedulesListen: { gen: number; done: Promise<boolean> } | undefined;
   private closed = false;
 
   private constructor(
@@ -251,7 +257,32 @@ export class PostgresStore implements Store {
   private scheduleStore?: PostgresSchedules;
   /** The schedules kept in this database (DESIGN §7). */
   schedules(): ScheduleStore {
-    return (this.scheduleStore ??= new PostgresSchedules(this.pool, this.now));
+    return (this.scheduleStore ??= new PostgresSchedules(this.pool, this.now, (fn) => this.listenSchedules(fn)));
+  }
+
+  /**
+   * LISTENs on the schedules channel too, on this store's LISTEN connection (reopened when it
+   * broke). After each new LISTEN, `onNotify` is called once: changes made while nobody listened
+   * were not heard, so the scheduler must look.
+   */
+  private async listenSchedules(onNotify: () => void): Promise<boolean> {
+    this.onSchedulesNotify = onNotify;
+    const client = await this.listen();
+    if (!client) return false;
+    const gen = this.listenerGen;
+    if (this.schedulesListen?.gen !== gen) {
+      this.schedulesListen = {
+        gen,
+        done: client.query(`LISTEN ${SCHEDULES_CHANNEL}`).then(
+          () => {
+            onNotify();
+            return true;
+          },
+          () => false,
+        ),
+      };
+    }
+    return this.schedulesListen.done;
   }
 
   private machineStore?: PostgresMachines;
@@ -937,6 +968,7 @@ export class PostgresStore implements Store {
     client.on("end", forget);
     client.on("notification", (n) => {
       if (n.channel === READY_CHANNEL) this.wake();
+      else if (n.channel === SCHEDULES_CHANNEL) this.onSchedulesNotify?.();
     });
     this.listener = (async () => {
       try {

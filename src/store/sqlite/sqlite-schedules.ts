@@ -2,7 +2,6 @@
 // transition is one SQL file in ./schedules; each method is one immediate transaction, so two
 // processes claiming at once are serialised by SQLite's write lock and a due slot is fired once.
 import type Database from "better-sqlite3";
-import { EventEmitter } from "node:events";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,7 +9,9 @@ import { InputError } from "../../core/errors.js";
 import { uuidv7 } from "../../core/ids.js";
 import { normalizeScope } from "../../core/scope.js";
 import { canFire, firstDue, nextDue } from "../../schedules/due.js";
+import { SqliteChangeWatch } from "./change-watch.js";
 import type { ClaimedRun, NewSchedule, RunError, Schedule, ScheduleRun, ScheduleSpec, ScheduleVersion, StoredItem } from "../../schedules/model.js";
+import { ChangeSignal } from "../change-signal.js";
 import { pickOne, type ClaimDueOptions, type FinishRunOptions, type RunFilter, type ScheduleStore } from "../schedule-store.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -84,16 +85,21 @@ const SCHEDULE_COLUMNS = `s.owner, s.name, s.version_id, s.version, s.enabled, s
   v.kind, v.at, v.every_ms, v.cron, v.tz, v.max_runs, v.start_at, v.end_at, v.target, v.created_at`;
 
 export class SqliteSchedules implements ScheduleStore {
-  readonly seesOtherProcesses = false;
   private readonly st: Record<(typeof FILES)[number], Database.Statement>;
-  private readonly changes = new EventEmitter();
+  private readonly changes = new ChangeSignal();
+  private readonly others: SqliteChangeWatch;
 
   constructor(
     private readonly db: Database.Database,
     private readonly clock: () => number = Date.now,
   ) {
     this.st = Object.fromEntries(FILES.map((n) => [n, db.prepare(sql(n))])) as typeof this.st;
-    this.changes.setMaxListeners(0);
+    this.others = new SqliteChangeWatch(db, () => this.changes.notify());
+  }
+
+  /** Stops watching the database file (the store is closing). */
+  close(): void {
+    this.others.close();
   }
 
   private tx<T>(fn: () => T): T {
@@ -101,7 +107,7 @@ export class SqliteSchedules implements ScheduleStore {
   }
 
   private changed(): void {
-    this.changes.emit("change");
+    this.changes.notify();
   }
 
   async add(def: NewSchedule, opts: { overwrite: boolean; now?: number }): Promise<Schedule> {
@@ -309,6 +315,16 @@ export class SqliteSchedules implements ScheduleStore {
     return r.t ?? null;
   }
 
+  async wakeTimes(scope: string): Promise<{ due: number | null; leaseExpiry: number | null }> {
+    const r = this.db
+      .prepare(
+        `SELECT (SELECT min(next_due_at) FROM schedules WHERE enabled = 1 AND deleted_at IS NULL AND next_due_at IS NOT NULL AND ${SCOPE("owner")}) AS due,
+                (SELECT min(lease_expires_at) FROM schedule_runs WHERE status = 'running' AND ${SCOPE("owner")}) AS lease`,
+      )
+      .get({ scope: normalizeScope(scope) }) as Row;
+    return { due: r.due ?? null, leaseExpiry: r.lease ?? null };
+  }
+
   async prune(o: { scope: string; before: number }): Promise<{ runs: number; items: number }> {
     const params = { scope: normalizeScope(o.scope), before: o.before };
     return this.tx(() => {
@@ -318,18 +334,16 @@ export class SqliteSchedules implements ScheduleStore {
     });
   }
 
-  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      const done = () => {
-        clearTimeout(timer);
-        this.changes.off("change", done);
-        signal?.removeEventListener("abort", done);
-        resolve();
-      };
-      const timer = setTimeout(done, Math.max(0, timeoutMs));
-      this.changes.on("change", done);
-      signal?.addEventListener("abort", done, { once: true });
-    });
+  async watchOthers(): Promise<boolean> {
+    return this.others.start();
   }
+
+  changeMark(): number {
+    return this.changes.mark;
+  }
+
+  waitForChange(timeoutMs: number, signal?: AbortSignal, since?: number): Promise<void> {
+    return this.changes.wait(timeoutMs, signal, since);
+  }
+
 }

@@ -798,6 +798,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.scheduleStore?.close();
     const checkpointer = this.checkpointer;
     this.checkpointer = undefined;
     if (checkpointer) await checkpointer.close();
