@@ -191,7 +191,9 @@ function startScheduler(build, db, dir, executorsModule, concurrency) {
     ...(executorsModule ? ["--executors", executorsModule] : []),
     ...(concurrency ? ["--concurrency", String(concurrency)] : []),
   ];
-  const child = spawn(process.execPath, args, {
+  // GROVE_BENCH_NODE_ARGS: extra node flags for the scheduler process (e.g. --cpu-prof).
+  const nodeArgs = (process.env.GROVE_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, ...args], {
     cwd: dir,
     env: { ...process.env, GROVE_DATABASE_URL: "", GROVE_SCOPE: "", GROVE_DEBUG: "" },
     stdio: ["ignore", "pipe", "inherit", "ipc"],

@@ -93,6 +93,8 @@ export class ScheduleFirer {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly settledListeners = new Set<() => void>();
   private readonly opts: FirerOptions;
+  /** One Grove per owner scope, made on its first tree firing (a Grove copies the registry). */
+  private readonly groves = new Map<string, Grove>();
 
   constructor(options: FirerOptions) {
     // Callbacks run in the context the firer was made in: an item written by a dispatched command
@@ -274,7 +276,7 @@ export class ScheduleFirer {
   /** A tree target: a new tree from the stored definition, owned by the schedule's owner. */
   private async fireTree(c: ClaimedRun, writer: ItemWriter, signal: AbortSignal): Promise<{ success: boolean; error: RunError | null }> {
     const target = c.schedule.target as Extract<ClaimedRun["schedule"]["target"], { type: "tree" }>;
-    const grove = await Grove.local({ db: this.opts.store, scope: c.run.owner, executors: this.opts.executors, settings: this.opts.settings });
+    const grove = await this.groveFor(c.run.owner);
     const tree = await grove.createTree(target.tree, { name: target.name });
     await this.opts.schedules.setRunTree(c.run.id, tree.id);
     writer.push({ type: "tree", tree_id: tree.id });
@@ -289,6 +291,16 @@ export class ScheduleFirer {
     const error = treeError(result);
     writer.push({ type: "error", error });
     return { success: false, error };
+  }
+
+  private async groveFor(owner: string): Promise<Grove> {
+    let grove = this.groves.get(owner);
+    if (!grove) {
+      grove = await Grove.local({ db: this.opts.store, scope: owner, executors: this.opts.executors, settings: this.opts.settings });
+      if (this.groves.size >= 256) this.groves.clear();
+      this.groves.set(owner, grove);
+    }
+    return grove;
   }
 
   /** A grove command line, dispatched in-process as the schedule's owner; stdout lines are items. */

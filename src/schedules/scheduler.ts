@@ -90,22 +90,27 @@ export class Scheduler {
       }
       if (this.stopping) break;
       this.opts.onLook?.({ sleepMs: wait, watching });
-      await this.sleep(wait, mark);
+      const woke = await this.sleep(wait, mark);
+      // Only a change made elsewhere is throttled: due times and our own runs ending are not.
       const gap = lookedAt + minGap - Date.now();
-      if (gap > 0 && !this.stopping) await this.pause(gap);
+      if (woke === "change" && gap > 0 && !this.stopping) await this.pause(gap);
     }
     await this.drain();
   }
 
-  private async sleep(ms: number, since?: number): Promise<void> {
-    if (ms <= 0) return;
+  /** Sleeps up to `ms`; says what ended the sleep. */
+  private async sleep(ms: number, since?: number): Promise<"time" | "change" | "ours"> {
+    if (ms <= 0) return "time";
     const ctl = new AbortController();
     this.sleeping = ctl;
+    const start = Date.now();
     try {
       await this.opts.schedules.waitForChange(ms, ctl.signal, since);
     } finally {
       this.sleeping = null;
     }
+    if (ctl.signal.aborted) return "ours";
+    return Date.now() - start >= ms ? "time" : "change";
   }
 
   /** Waits `ms` whatever changes (only stop() or a run of ours ending cuts it short). */

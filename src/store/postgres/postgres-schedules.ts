@@ -53,11 +53,19 @@ const READS = {
      WHERE ${SCOPE("s.owner")} AND (:deleted::boolean OR s.deleted_at IS NULL) ORDER BY s.owner, s.name`,
   ),
   versions: compile("versions", "SELECT *, id AS version_id FROM schedule_versions WHERE owner = :owner::text AND name = :name::text ORDER BY version"),
+  // ORDER BY the indexed column: without it, the generic plan PostgreSQL switches to after five
+  // executions of a prepared statement guesses that a third of the rows match `<= :now` and scans
+  // the table for the first one (16 ms at 100,000 schedules, none due); with it, an index range
+  // scan that stops at the first match or at `now` (~0.02 ms).
   anyDue: compile(
     "any_due",
-    `SELECT 1 FROM schedules s WHERE s.enabled AND s.deleted_at IS NULL AND s.next_due_at <= :now::bigint AND ${SCOPE("s.owner")} LIMIT 1`,
+    `SELECT 1 FROM schedules s WHERE s.enabled AND s.deleted_at IS NULL AND s.next_due_at <= :now::bigint AND ${SCOPE("s.owner")}
+     ORDER BY s.next_due_at LIMIT 1`,
   ),
-  anyExpired: compile("any_expired", `SELECT 1 FROM schedule_runs WHERE status = 'running' AND lease_expires_at < :now::bigint AND ${SCOPE("owner")} LIMIT 1`),
+  anyExpired: compile(
+    "any_expired",
+    `SELECT 1 FROM schedule_runs WHERE status = 'running' AND lease_expires_at < :now::bigint AND ${SCOPE("owner")} ORDER BY lease_expires_at LIMIT 1`,
+  ),
   runs: compile(
     "runs",
     `SELECT * FROM (

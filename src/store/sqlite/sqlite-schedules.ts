@@ -97,6 +97,17 @@ export class SqliteSchedules implements ScheduleStore {
     this.others = new SqliteChangeWatch(db, () => this.changes.notify());
   }
 
+  private readonly prepared = new Map<string, Database.Statement>();
+  /** The statement for `text`, prepared once (a scheduler reads wakeTimes on every look). */
+  private prep(text: string): Database.Statement {
+    let st = this.prepared.get(text);
+    if (!st) {
+      st = this.db.prepare(text);
+      this.prepared.set(text, st);
+    }
+    return st;
+  }
+
   /** Stops watching the database file (the store is closing). */
   close(): void {
     this.others.close();
@@ -114,7 +125,7 @@ export class SqliteSchedules implements ScheduleStore {
     const now = opts.now ?? this.clock();
     const owner = normalizeScope(def.owner);
     this.tx(() => {
-      const live = this.db.prepare("SELECT version FROM schedules WHERE owner = ? AND name = ? AND deleted_at IS NULL").get(owner, def.name) as Row | undefined;
+      const live = this.prep("SELECT version FROM schedules WHERE owner = ? AND name = ? AND deleted_at IS NULL").get(owner, def.name) as Row | undefined;
       if (live && !opts.overwrite) {
         throw new InputError(`schedule "${def.name}" already exists (version ${live.version}); use --overwrite to replace it with a new version`, "name");
       }
@@ -148,8 +159,8 @@ export class SqliteSchedules implements ScheduleStore {
 
   async get(name: string, scope: string, opts: { includeDeleted?: boolean } = {}): Promise<Schedule | undefined> {
     const s = normalizeScope(scope);
-    const rows = this.db
-      .prepare(
+    const rows = this
+      .prep(
         `SELECT ${SCHEDULE_COLUMNS} FROM schedules s JOIN schedule_versions v ON v.id = s.version_id
          WHERE s.name = :name AND ${SCOPE("s.owner")} AND (:deleted = 1 OR s.deleted_at IS NULL)
          ORDER BY s.owner`,
@@ -159,8 +170,8 @@ export class SqliteSchedules implements ScheduleStore {
   }
 
   async list(opts: { scope: string; includeDeleted?: boolean }): Promise<Schedule[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this
+      .prep(
         `SELECT ${SCHEDULE_COLUMNS} FROM schedules s JOIN schedule_versions v ON v.id = s.version_id
          WHERE ${SCOPE("s.owner")} AND (:deleted = 1 OR s.deleted_at IS NULL)
          ORDER BY s.owner, s.name`,
@@ -170,7 +181,7 @@ export class SqliteSchedules implements ScheduleStore {
   }
 
   async versions(owner: string, name: string): Promise<ScheduleVersion[]> {
-    const rows = this.db.prepare("SELECT *, id AS version_id FROM schedule_versions WHERE owner = ? AND name = ? ORDER BY version").all(owner, name) as Row[];
+    const rows = this.prep("SELECT *, id AS version_id FROM schedule_versions WHERE owner = ? AND name = ? ORDER BY version").all(owner, name) as Row[];
     return rows.map(toVersion);
   }
 
@@ -258,7 +269,7 @@ export class SqliteSchedules implements ScheduleStore {
     const now = o.now ?? this.clock();
     const scope = normalizeScope(o.scope);
     // Cheap check first: most calls find nothing and should not take the write lock.
-    const any = this.db.prepare(`SELECT 1 FROM schedule_runs WHERE status = 'running' AND lease_expires_at < :now AND ${SCOPE("owner")} LIMIT 1`).get({ now, scope });
+    const any = this.prep(`SELECT 1 FROM schedule_runs WHERE status = 'running' AND lease_expires_at < :now AND ${SCOPE("owner")} LIMIT 1`).get({ now, scope });
     if (!any) return [];
     const runs = this.tx(() => this.abandoned(this.st.abandon_expired.all({ now, scope }) as Row[], now));
     if (runs.length) this.changed();
@@ -284,8 +295,8 @@ export class SqliteSchedules implements ScheduleStore {
   // ---- reads and retention ------------------------------------------------------------------
 
   async runs(f: RunFilter): Promise<ScheduleRun[]> {
-    const rows = this.db
-      .prepare(
+    const rows = this
+      .prep(
         `SELECT * FROM (
            SELECT * FROM schedule_runs
            WHERE ${SCOPE("owner")}
@@ -302,22 +313,22 @@ export class SqliteSchedules implements ScheduleStore {
 
   async items(runIds: readonly string[]): Promise<StoredItem[]> {
     if (runIds.length === 0) return [];
-    const rows = this.db
-      .prepare("SELECT i.* FROM schedule_run_items i WHERE i.run_id IN (SELECT value FROM json_each(?)) ORDER BY i.run_id, i.seq")
+    const rows = this
+      .prep("SELECT i.* FROM schedule_run_items i WHERE i.run_id IN (SELECT value FROM json_each(?)) ORDER BY i.run_id, i.seq")
       .all(JSON.stringify(runIds)) as Row[];
     return rows.map((r) => ({ run_id: r.run_id, seq: r.seq, at: r.at, item: JSON.parse(r.item) }));
   }
 
   async nextDueAt(scope: string): Promise<number | null> {
-    const r = this.db
-      .prepare(`SELECT min(next_due_at) AS t FROM schedules WHERE enabled = 1 AND deleted_at IS NULL AND next_due_at IS NOT NULL AND ${SCOPE("owner")}`)
+    const r = this
+      .prep(`SELECT min(next_due_at) AS t FROM schedules WHERE enabled = 1 AND deleted_at IS NULL AND next_due_at IS NOT NULL AND ${SCOPE("owner")}`)
       .get({ scope: normalizeScope(scope) }) as Row;
     return r.t ?? null;
   }
 
   async wakeTimes(scope: string): Promise<{ due: number | null; leaseExpiry: number | null }> {
-    const r = this.db
-      .prepare(
+    const r = this
+      .prep(
         `SELECT (SELECT min(next_due_at) FROM schedules WHERE enabled = 1 AND deleted_at IS NULL AND next_due_at IS NOT NULL AND ${SCOPE("owner")}) AS due,
                 (SELECT min(lease_expires_at) FROM schedule_runs WHERE status = 'running' AND ${SCOPE("owner")}) AS lease`,
       )
