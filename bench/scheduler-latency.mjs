@@ -21,9 +21,9 @@
 // ScheduleStore API (`schedulesOf(store).add`, one transaction each, up to 8 in flight), oneshot
 // with `at` = t0 + lead + i·spread/N (t0 taken just before adding, whole ms). All of them are
 // added before the first one is due unless adding takes longer than --lead-ms: then a NOTE says
-// by how much, and the JSON lines' `added_late_runs` is non-zero for that run. On SQLite the
-// scheduler sees schedules added by another process at its next recheck (≤ 1 s); on PostgreSQL
-// each add wakes it (NOTIFY). When the scheduler has reported N `finished` runs (and, for tree
+// by how much, and the JSON lines' `added_late_runs` is non-zero for that run. Each add wakes the
+// scheduler (SQLite: its watch on the database file and PRAGMA data_version; PostgreSQL: NOTIFY
+// grove_schedules), which then sleeps until the earliest due time. When the scheduler has reported N `finished` runs (and, for tree
 // targets, N task starts) it is stopped (SIGTERM) and the store is read.
 //
 // The target (--target tree, the default) is a stored tree, `{ type: "tree", name: "lat", tree }`,
@@ -31,7 +31,7 @@
 // nothing but timestamp its start (performance.timeOrigin + performance.now()) and send it to this
 // process over the IPC channel (no process is spawned per firing, unlike the `command` executor).
 // At each firing the scheduler creates the tree from the stored definition and runs it in-process
-// (src/schedules/fire.ts, fireTree: Grove.local + createTree + runTree), so the task is claimed,
+// (src/schedules/fire.ts, fireTree: createTree + runTree on a Grove kept per owner), so the task is claimed,
 // and its `started_at` recorded, in the store like any task's.
 //   claim latency         = schedule_runs.started_at − due_at (the claim that started the run)
 //   task start latency    = tasks.started_at − due_at (the task of the run's tree was claimed)

@@ -91,17 +91,21 @@ export class OutputCapture {
 /**
  * A run's items, appended to the store in order as they are produced: each push is stored by the
  * next write (batched while a write is in flight), independent of who reads the output.
+ * With `lingerMs`, a write waits that long for more items first (one write instead of one per
+ * event); close() writes at once.
  */
 export class ItemWriter {
   private seq = 0;
   private pending: Omit<StoredItem, "run_id">[] = [];
   private flushing: Promise<void> | undefined;
   private failure: unknown;
+  private lingering: { timer: NodeJS.Timeout; go: () => void } | undefined;
 
   constructor(
     private readonly schedules: ScheduleStore,
     readonly runId: string,
     private readonly onItem?: (item: StoredItem) => void,
+    private readonly lingerMs = 0,
   ) {}
 
   get count(): number {
@@ -111,7 +115,7 @@ export class ItemWriter {
   push(item: RunItem): void {
     const stored = { seq: ++this.seq, at: Date.now(), item };
     this.pending.push(stored);
-    this.flushing ??= this.flush();
+    this.flushing ??= this.lingerMs > 0 ? this.linger().then(() => this.flush()) : this.flush();
     try {
       this.onItem?.({ run_id: this.runId, ...stored });
     } catch {
@@ -133,8 +137,21 @@ export class ItemWriter {
     }
   }
 
+  private linger(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const go = () => {
+        clearTimeout(timer);
+        this.lingering = undefined;
+        resolve();
+      };
+      const timer = setTimeout(go, this.lingerMs);
+      this.lingering = { timer, go };
+    });
+  }
+
   /** Waits until every item is stored; throws when they could not be. */
   async close(): Promise<void> {
+    this.lingering?.go();
     while (this.flushing) await this.flushing;
     if (this.pending.length > 0) {
       this.failure = undefined;

@@ -15,6 +15,7 @@ import type { ClaimedRun, RunError, RunItem, RunStatus, ScheduleRun, StoredItem 
 
 export const DEFAULT_RUN_LEASE_MS = 30_000;
 export const DEFAULT_FIRE_CONCURRENCY = 32;
+const TREE_ITEMS_LINGER_MS = 100;
 
 /** Grove commands a schedule may not run: daemons, and firing schedules from a schedule. */
 export const FORBIDDEN_ARGV: readonly string[][] = [["worker"], ["scheduler"], ["schedules", "run"]];
@@ -246,7 +247,11 @@ export class ScheduleFirer {
 
   private async execute(c: ClaimedRun, f: InFlight): Promise<RunOutcome | null> {
     this.opts.onStart?.(c);
-    const writer = new ItemWriter(this.opts.schedules, c.run.id, (item) => this.opts.onItem?.(c, item));
+    // A tree's items are copies of its events, which the tree's own log keeps durably as they
+    // happen: they are written in batches (up to 100 ms apart). A command's output is written as
+    // it comes: it exists nowhere else.
+    const linger = c.schedule.target.type === "tree" ? TREE_ITEMS_LINGER_MS : 0;
+    const writer = new ItemWriter(this.opts.schedules, c.run.id, (item) => this.opts.onItem?.(c, item), linger);
     let result: { success: boolean; error: RunError | null };
     try {
       result = c.schedule.target.type === "tree" ? await this.fireTree(c, writer, f.controller.signal) : await this.fireArgv(c, writer);
