@@ -55,11 +55,13 @@ function wakeSuite(label: string, fresh: () => Promise<{ db: string; open: () =>
         expect(s.looks.length).toBeLessThanOrEqual(2);
         expect(s.looks.at(-1)).toMatchObject({ watching: true, sleepMs: 60_000 });
 
-        const due = Date.now() + 1500;
+        const due = Date.now() + 3000;
         const added = await grove(["schedules", "add", "--name", "woken", "--at", new Date(due).toISOString(), "--db", db, "--", "executors", "list"]);
         expect(added.code).toBe(0);
+        const addedAt = Date.now();
         await waitUntil(() => s.fired.length > 0, 10_000);
-        const lag = s.fired[0]!.at - due;
+        // Late only if the add itself (a process start, on a loaded machine) ended after the due time.
+        const lag = s.fired[0]!.at - Math.max(due, addedAt);
         expect(s.fired[0]!.run).toMatchObject({ name: "woken", due_at: due });
         expect(lag).toBeGreaterThanOrEqual(0);
         expect(lag).toBeLessThan(1000);
