@@ -74,7 +74,7 @@ describe("doc snippets", () => {
             "cli-startup": ["--runs", "2", "--warmup", "0"],
             "drain-pg": ["--runs", "1", "--tasks", "300"],
             "latency-pg": ["--runs", "1", "--tasks", "20", "--warmup", "2", "--pgboss-tasks", "3"],
-            "scheduler-latency": ["--runs", "1", "--schedules", "50", "--spread-ms", "3000"],
+            "scheduler-latency": ["--runs", "1", "--schedules", "50", "--spread-ms", "3000", "--lead-ms", "3000"],
             "schedules-claim": ["--runs", "1", "--schedules", "2000", "--due", "50"],
             api: ["--connections", "10", "--duration", "1"],
             "policy-check": ["--runs", "1", "--decisions", "200"],
