@@ -132,8 +132,8 @@ function toRun(r: Row): ScheduleRun {
 }
 
 /**
- * Starts hearing NOTIFY on the schedules channel (migration 008's triggers send it on every change
- * to `schedules` and every new run), calling `onNotify` for each; resolves false when the LISTEN
+ * Starts hearing NOTIFY on the schedules channel (migration 008's triggers send it when a due time
+ * changes or a run starts), calling `onNotify` for each; resolves false when the LISTEN
  * connection is not up. PostgresStore provides it with its own LISTEN connection.
  */
 export type ScheduleListen = (onNotify: () => void) => Promise<boolean>;

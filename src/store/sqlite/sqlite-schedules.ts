@@ -10,6 +10,7 @@ import { uuidv7 } from "../../core/ids.js";
 import { normalizeScope } from "../../core/scope.js";
 import { canFire, firstDue, nextDue } from "../../schedules/due.js";
 import { SqliteChangeWatch } from "./change-watch.js";
+import { statementCache } from "./statement-cache.js";
 import type { ClaimedRun, NewSchedule, RunError, Schedule, ScheduleRun, ScheduleSpec, ScheduleVersion, StoredItem } from "../../schedules/model.js";
 import { ChangeSignal } from "../change-signal.js";
 import { pickOne, type ClaimDueOptions, type FinishRunOptions, type RunFilter, type ScheduleStore } from "../schedule-store.js";
@@ -88,6 +89,7 @@ export class SqliteSchedules implements ScheduleStore {
   private readonly st: Record<(typeof FILES)[number], Database.Statement>;
   private readonly changes = new ChangeSignal();
   private readonly others: SqliteChangeWatch;
+  private readonly prep: (text: string) => Database.Statement;
 
   constructor(
     private readonly db: Database.Database,
@@ -95,17 +97,7 @@ export class SqliteSchedules implements ScheduleStore {
   ) {
     this.st = Object.fromEntries(FILES.map((n) => [n, db.prepare(sql(n))])) as typeof this.st;
     this.others = new SqliteChangeWatch(db, () => this.changes.notify());
-  }
-
-  private readonly prepared = new Map<string, Database.Statement>();
-  /** The statement for `text`, prepared once (a scheduler reads wakeTimes on every look). */
-  private prep(text: string): Database.Statement {
-    let st = this.prepared.get(text);
-    if (!st) {
-      st = this.db.prepare(text);
-      this.prepared.set(text, st);
-    }
-    return st;
+    this.prep = statementCache(db);
   }
 
   /** Stops watching the database file (the store is closing). */

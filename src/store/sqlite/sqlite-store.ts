@@ -11,6 +11,7 @@ import type { GroveEvent, NewEvent, NewTree, Task, TaskError, TaskStatus, Tree, 
 import type { Attempt, ClaimedTask, ClaimOptions, DecideOptions, DependencyRow, EventFilter, Outcome, PendingApproval, Store, TaskFilter, TaskSummaryRow, TreeFilter } from "../store.js";
 import type { ScheduleStore } from "../schedule-store.js";
 import { SqliteSchedules } from "./sqlite-schedules.js";
+import { statementCache } from "./statement-cache.js";
 import { notWaiting, resumeOf } from "../approvals.js";
 import { SqliteMachines } from "./sqlite-machines.js";
 import type { MachineStore } from "../machine-store.js";
@@ -153,6 +154,7 @@ export class SqliteStore implements Store {
     if (opts.path !== ":memory:") mkdirSync(dirname(opts.path), { recursive: true });
     this.path = opts.path;
     this.db = new Database(opts.path);
+    this.prep = statementCache(this.db);
     this.now = opts.now ?? Date.now;
     this.db.pragma("journal_mode = WAL");
     this.db.pragma(`busy_timeout = ${opts.busyTimeoutMs ?? 10_000}`);
@@ -225,19 +227,7 @@ export class SqliteStore implements Store {
   /** Rows per multi-row statement (binding stays far below SQLite's 32,766-parameter limit). */
   private static readonly ROWS_PER_STATEMENT = 32;
 
-  private readonly prepared = new Map<string, Database.Statement>();
-  /**
-   * The statement for `text`, prepared once per connection. Preparing costs 20–100 µs, and a
-   * scheduled tree firing reads its tree five times (create, run, result).
-   */
-  private prep(text: string): Database.Statement {
-    let st = this.prepared.get(text);
-    if (!st) {
-      st = this.db.prepare(text);
-      this.prepared.set(text, st);
-    }
-    return st;
-  }
+  private readonly prep: (text: string) => Database.Statement;
 
   /** `name`.sql with its one VALUES row `tuple` repeated n times (complete, record_attempt, insert_events). */
   private multiRow(name: string, tuple: string, n: number): Database.Statement {
